@@ -1,0 +1,1 @@
+"""The Python SDK: `dais.Client`, one module per domain, speaking HTTP only."""

@@ -1,0 +1,153 @@
+"""Settings, one pydantic-settings model per subsystem, all under the ``DAIS_`` prefix.
+
+``DAIS_HOME`` (default ``~/.dais``) holds the SQLite database, artifacts, logs and keys; the other
+models derive their defaults from it, and each can be overridden on its own
+(``DAIS_DATABASE_URL``, ``DAIS_ARTIFACTS_URL``, ...).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HomeSettings(BaseSettings):
+    """Where the embedded default keeps its state."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path("~/.dais").expanduser())
+
+    def resolved(self) -> Path:
+        return self.home.expanduser().resolve()
+
+
+class DatabaseSettings(BaseSettings):
+    """The metadata database: SQLite in ``DAIS_HOME`` by default, PostgreSQL in production."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_DATABASE_", extra="ignore")
+
+    url: str | None = None
+    echo: bool = False
+    sqlite_busy_timeout_s: float = 30.0
+    pool_size: int = 10
+
+
+class ArtifactSettings(BaseSettings):
+    """The artifact store: a local folder by default, S3 (or any S3-compatible server) by URL."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_ARTIFACTS_", extra="ignore")
+
+    url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str | None = None
+
+
+class ApiSettings(BaseSettings):
+    """The HTTP API server."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_API_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    public_url: str | None = None
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024 * 1024
+    cookie_secure: bool = True
+    session_ttl_hours: float = 12.0
+    login_link_ttl_minutes: float = 15.0
+    public_metrics: bool = False
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class AdminSettings(BaseSettings):
+    """The first administrator, for unattended set-up (the way Grafana's admin password works)."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_ADMIN_", extra="ignore")
+
+    user: str = "admin"
+    password: SecretStr | None = None
+    email: str | None = None
+
+
+class SecuritySettings(BaseSettings):
+    """Keys: a secret used to sign cookies/CSRF values and to encrypt credentials at rest."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_", extra="ignore")
+
+    secret_key: SecretStr | None = None
+
+
+class LogSettings(BaseSettings):
+    """Structured logs to stderr and to ``DAIS_HOME/logs``."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_LOG_", extra="ignore")
+
+    level: str = "INFO"
+    format: Literal["json", "text"] = "json"
+    to_file: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All subsystem settings together, resolved against one home directory."""
+
+    home: Path
+    database: DatabaseSettings
+    artifacts: ArtifactSettings
+    api: ApiSettings
+    admin: AdminSettings
+    security: SecuritySettings
+    log: LogSettings
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.home / 'dais.db'}"
+
+    @property
+    def artifacts_url(self) -> str:
+        return self.artifacts.url or (self.home / "artifacts").as_uri()
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    def secret_key(self) -> bytes:
+        """The instance secret: from settings, else a key file created once in ``DAIS_HOME/keys``."""
+        if self.security.secret_key is not None:
+            return self.security.secret_key.get_secret_value().encode()
+        path = self.keys_dir / "secret.key"
+        if not path.exists():
+            self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip().encode()
+
+
+def load_settings(**home_override: Path) -> Settings:
+    """Read every subsystem's settings from the environment (and ``.env`` is not consulted)."""
+    home = (home_override.get("home") or HomeSettings().resolved()).expanduser().resolve()
+    return Settings(
+        home=home,
+        database=DatabaseSettings(),
+        artifacts=ArtifactSettings(),
+        api=ApiSettings(),
+        admin=AdminSettings(),
+        security=SecuritySettings(),
+        log=LogSettings(),
+    )

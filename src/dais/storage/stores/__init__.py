@@ -1,0 +1,1 @@
+"""Artifact store plugins (group ``dais.artifact_stores``)."""
