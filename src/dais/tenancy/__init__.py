@@ -17,7 +17,7 @@ from dais.tenancy.deps import (
     ViewerAccess,
     workspace_access,
 )
-from dais.tenancy.models import Role
+from dais.tenancy.roles import Role
 
 __all__ = [
     "AdminAccess",

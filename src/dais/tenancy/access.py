@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dais.core.errors import NotFound, PermissionDenied
-from dais.tenancy.models import Membership, Role, User, Workspace
+from dais.tenancy.models import Membership, User, Workspace
+from dais.tenancy.roles import Role
 
 # Annotators and reviewers read like viewers; the labeling domain grants them its own actions.
 ROLE_RANK: dict[Role, int] = {

@@ -28,7 +28,8 @@ from dais.tenancy.deps import (
     ViewerAccess,
     client_ip,
 )
-from dais.tenancy.models import ApiToken, AuditEvent, Membership, Role, Workspace
+from dais.tenancy.models import ApiToken, AuditEvent, Membership, Workspace
+from dais.tenancy.roles import Role
 from dais.tenancy.schemas import (
     AuditPage,
     AuditRead,

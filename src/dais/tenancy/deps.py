@@ -21,7 +21,7 @@ from dais.core.settings import Settings
 from dais.db import Database
 from dais.tenancy.access import AuditContext, Principal, WorkspaceAccess, require_workspace
 from dais.tenancy.auth import authenticate_basic, authenticate_session, authenticate_token, touch_token
-from dais.tenancy.models import Role
+from dais.tenancy.roles import Role
 from dais.tenancy.security import constant_equal, csrf_for
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,17 +9,6 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dais.db.base import Base, TimestampMixin, id_column, utcnow
-
-
-class Role(enum.StrEnum):
-    """A member's role in a workspace. ``annotator`` and ``reviewer`` are for labeling work."""
-
-    owner = "owner"
-    admin = "admin"
-    editor = "editor"
-    viewer = "viewer"
-    annotator = "annotator"
-    reviewer = "reviewer"
 
 
 class User(TimestampMixin, Base):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StringConstraints
 
-from dais.tenancy.models import Role
+from dais.tenancy.roles import Role
 
 Slug = Annotated[
     str,

@@ -10,7 +10,8 @@ from dais.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Pe
 from dais.db import Page, paginate, utcnow
 from dais.tenancy import audit
 from dais.tenancy.access import AuditContext, Principal, WorkspaceAccess, require_platform_admin
-from dais.tenancy.models import Membership, Quota, Role, User, Workspace
+from dais.tenancy.models import Membership, Quota, User, Workspace
+from dais.tenancy.roles import Role
 from dais.tenancy.schemas import (
     MemberCreate,
     QuotaUpdate,

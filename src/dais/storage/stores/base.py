@@ -40,13 +40,17 @@ class Writer(abc.ABC):
     def abort(self) -> None: ...
 
 
+class NoConfig(BaseModel):
+    """Settings of a plugin that needs none."""
+
+
 class ArtifactStore(abc.ABC):
     """A place for artifacts under one root URL."""
 
     scheme: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset()
 
-    Config: ClassVar[type[BaseModel]] = BaseModel
+    Config: ClassVar[type[BaseModel]] = NoConfig
 
     def __init__(self, url: str, config: BaseModel | None = None) -> None:
         self.url = url.rstrip("/")
