@@ -1,1 +1,1 @@
-"""The `dais` command line (Typer + rich), one module per noun; heavy imports inside commands."""
+"""The ``dais`` command line: Typer, one module per noun, heavy imports only inside commands."""

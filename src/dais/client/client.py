@@ -1,0 +1,83 @@
+"""``dais.Client``: the entry point of the Python SDK."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from dais.client.artifacts import Artifacts
+from dais.client.audit import Audit
+from dais.client.auth import Auth
+from dais.client.config import resolve
+from dais.client.http import Transport
+from dais.client.members import Members
+from dais.client.models import Me
+from dais.client.plugins import Plugins
+from dais.client.quotas import Quotas
+from dais.client.tokens import Tokens
+from dais.client.users import Users
+from dais.client.workspaces import Workspaces
+
+
+class Client:
+    """A connection to a Dais server.
+
+    ``url`` and ``token`` come from the arguments, else ``DAIS_URL`` / ``DAIS_TOKEN``, else a profile
+    of the config file (``profile``, else the current one; see :mod:`dais.client.config`). Give
+    ``username`` and ``password`` instead of a token to use HTTP Basic (as ``dais login`` does to
+    create its token). Listings fetch ``page_size`` items per request. Use it as a context
+    manager, or call :meth:`close`::
+
+        with dais.Client() as client:
+            for ws in client.workspaces.list():
+                print(ws.slug, ws.role)
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        profile: str | None = None,
+        timeout: float = 30.0,
+        username: str | None = None,
+        password: str | None = None,
+        page_size: int = 100,
+    ) -> None:
+        basic = (username, password) if username is not None and password is not None else None
+        self.url, self.token = resolve(url, None if basic else token, profile)
+        if basic:
+            self.token = None
+        self._transport = Transport(
+            self.url, token=self.token, basic=basic, timeout=timeout, page_size=page_size
+        )
+        self.auth = Auth(self._transport)
+        self.workspaces = Workspaces(self._transport)
+        self.users = Users(self._transport)
+        self.members = Members(self._transport)
+        self.tokens = Tokens(self._transport)
+        self.quotas = Quotas(self._transport)
+        self.audit = Audit(self._transport)
+        self.artifacts = Artifacts(self._transport)
+        self.plugins = Plugins(self._transport)
+
+    def me(self) -> Me:
+        """Who this client is (shortcut for ``client.auth.me()``)."""
+        return self.auth.me()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r})"
