@@ -68,7 +68,7 @@ format: install
 # Regenerate the web UI's API types from the server's OpenAPI document.
 openapi: install $(WEB_STAMP)
 	$(PY) -m dais.app.openapi > web/openapi.json
-	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts
+	cd web && npx --yes openapi-typescript@7.13.0 openapi.json -o src/api/schema.d.ts
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .mypy_cache .ruff_cache .pytest_cache test-artifacts

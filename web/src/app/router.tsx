@@ -1,0 +1,41 @@
+import type { ComponentType } from 'react'
+import { createBrowserRouter } from 'react-router'
+import AppLayout, { NotFoundPage } from '../layout/app-layout'
+import { RouteError } from './route-error'
+import { FullPageSpin } from './full-page-spin'
+
+// Every page is its own chunk, loaded when first visited.
+type PageModule = { default: ComponentType }
+const page = (load: () => Promise<PageModule>) => async () => ({ Component: (await load()).default })
+
+export const router = createBrowserRouter([
+  {
+    path: '/login',
+    lazy: page(() => import('../auth/login-page')),
+    errorElement: <RouteError />,
+    hydrateFallbackElement: <FullPageSpin />,
+  },
+  {
+    path: '/',
+    element: <AppLayout />,
+    errorElement: <RouteError />,
+    hydrateFallbackElement: <FullPageSpin />,
+    children: [
+      { index: true, lazy: page(() => import('../workspaces/home-page')) },
+      { path: 'account', lazy: page(() => import('../account/account-page')) },
+      { path: 'admin/users', lazy: page(() => import('../admin/users-page')) },
+      { path: 'admin/workspaces', lazy: page(() => import('../admin/workspaces-page')) },
+      {
+        path: 'w/:workspace',
+        children: [
+          { index: true, lazy: page(() => import('../workspaces/overview-page')) },
+          { path: 'settings/members', lazy: page(() => import('../workspaces/members-page')) },
+          { path: 'settings/quota', lazy: page(() => import('../workspaces/quota-page')) },
+          { path: 'settings/audit', lazy: page(() => import('../workspaces/audit-page')) },
+          { path: ':area', lazy: page(() => import('../areas/coming-page')) },
+        ],
+      },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+])
