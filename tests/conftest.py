@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,18 @@ ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
 def _pg_admin_url() -> str | None:
     url = os.environ.get(TEST_DB_ENV)
     return normalize_url(url) if url and not url.startswith("sqlite") else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 with its smallest cost in tests: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    from dais.tenancy import security
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -200,3 +213,107 @@ def artifacts_dir(request: pytest.FixtureRequest) -> Path:
     path = ARTIFACTS_DIR / request.node.name.replace("/", "_")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# -- servers: a real uvicorn server for an app, and moto_server as a real S3 endpoint ------------------
+
+
+@contextmanager
+def serve(app: object) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a background thread on a free loopback port; yields its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    key: str = "testing"
+    secret: str = "testing"
+    region: str = "us-east-1"
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.key,
+            aws_secret_access_key=self.secret,
+            region_name=self.region,
+        )
+
+    def new_bucket(self) -> str:
+        name = f"dais-{uuid.uuid4().hex[:16]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    @property
+    def config(self) -> dict[str, str]:
+        return {
+            "endpoint_url": self.endpoint,
+            "access_key_id": self.key,
+            "secret_access_key": self.secret,
+            "region": self.region,
+        }
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """``moto_server`` on a free loopback port: a real S3-protocol endpoint for this test session."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    exe = Path(sys.executable).with_name("moto_server")
+    if not exe.exists():
+        pytest.fail(f"moto_server is not installed next to {sys.executable}: install the dev extra")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    proc = subprocess.Popen(
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):  # noqa: S310 - loopback
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"moto_server did not start on {endpoint}")
+            time.sleep(0.1)
+    try:
+        yield S3Server(endpoint)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dais.app.spa import SPA_ROUTE_NAME
 from dais.core.errors import (
     DaisError,
     InvalidInput,
@@ -68,8 +69,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
         error: DaisError
-        if exc.status_code == 404:
+        if exc.status_code == 404 or (exc.status_code == 405 and _only_the_web_ui_matched(request)):
             error = NotFound(f"No such resource: {request.method} {request.url.path}")
+            headers.pop("Allow", None)
         elif exc.status_code == 413:
             error = PayloadTooLarge(str(exc.detail))
         elif exc.status_code == 405:
@@ -82,10 +84,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            DaisError(
-                "Something went wrong on the server. The request id in this reply locates the "
-                "details in the server log."
-            ),
-            request,
-        )
+        return problem_response(internal_error(), request)
+
+
+def internal_error() -> DaisError:
+    """What a caller is told about a bug: nothing of its internals, and where to look."""
+    return DaisError(
+        "Something went wrong on the server. The request id in this reply locates the details in the "
+        "server log."
+    )
+
+
+def _only_the_web_ui_matched(request: Request) -> bool:
+    """A 405 from the web UI's catch-all GET route means that no API route has this path."""
+    return getattr(request.scope.get("route"), "name", None) == SPA_ROUTE_NAME

@@ -11,7 +11,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 
+from dais.app.errors import internal_error, problem_response
 from dais.core.errors import PayloadTooLarge
 from dais.core.logging import request_id_var
 
@@ -61,16 +63,26 @@ class RequestContextMiddleware:
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so that the reply and the log
+            # line still carry this request's id.
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            response = problem_response(internal_error(), Request(scope))
+            await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

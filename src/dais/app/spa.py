@@ -14,6 +14,8 @@ _NOT_BUILT = """<!doctype html><html><head><title>Dais</title></head><body style
 <p>Run <code>make web</code> (or <code>make run</code>) in the Dais checkout, then reload.</p>
 <p>The API is at <a href="/api/v1/docs">/api/v1/docs</a>.</p></body></html>"""
 
+SPA_ROUTE_NAME = "web_ui"
+
 _RESERVED = ("api/", "ajax-api/", "v2/", "healthz", "readyz", "metrics", "login/link/")
 
 
@@ -29,7 +31,7 @@ def find_web_dist() -> Path | None:
 def install_spa(app: FastAPI, dist: Path | None) -> None:
     root = dist.resolve() if dist else None
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.get("/{path:path}", include_in_schema=False, name=SPA_ROUTE_NAME)
     def spa(path: str, request: Request) -> Response:
         if path.startswith(_RESERVED):
             raise NotFound(f"No such resource: {request.method} /{path}")

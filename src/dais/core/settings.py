@@ -7,8 +7,11 @@ models derive their defaults from it, and each can be overridden on its own
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -97,6 +100,17 @@ class LogSettings(BaseSettings):
     to_file: bool = True
 
 
+class JobsSettings(BaseSettings):
+    """Workers and the jobs they run."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_JOBS_", extra="ignore")
+
+    workers: int = Field(default=1, ge=0, le=64, description="Worker processes `dais up` starts.")
+    slots: int = Field(default=4, ge=1, le=1024, description="Jobs one worker runs at once.")
+    # Folders a `script` job may use as its working directory (an admin's allow-list).
+    allowed_roots: list[Path] = Field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Settings:
     """All subsystem settings together, resolved against one home directory."""
@@ -108,6 +122,7 @@ class Settings:
     admin: AdminSettings
     security: SecuritySettings
     log: LogSettings
+    jobs: JobsSettings = field(default_factory=JobsSettings)
 
     @property
     def database_url(self) -> str:
@@ -129,14 +144,28 @@ class Settings:
         """The instance secret: from settings, else a key file created once in ``DAIS_HOME/keys``."""
         if self.security.secret_key is not None:
             return self.security.secret_key.get_secret_value().encode()
-        path = self.keys_dir / "secret.key"
-        if not path.exists():
-            self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return path.read_text().strip().encode()
+        return _key_file(self.keys_dir / "secret.key")
+
+
+@functools.cache
+def _key_file(path: Path) -> bytes:
+    """Read the key file, creating it first (mode 0600 from the start) if it does not exist.
+
+    The new key is written to a private temporary file and hard-linked into place, which fails if
+    another process got there first; then everyone reads the same winner.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip().encode()
 
 
 def load_settings(**home_override: Path) -> Settings:
@@ -150,4 +179,5 @@ def load_settings(**home_override: Path) -> Settings:
         admin=AdminSettings(),
         security=SecuritySettings(),
         log=LogSettings(),
+        jobs=JobsSettings(),
     )

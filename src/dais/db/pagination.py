@@ -62,7 +62,7 @@ def paginate(
 ) -> Page[Any]:
     """Run ``stmt`` sorted by ``sort`` (a key of ``columns``, optionally ``-``-prefixed)."""
     desc = sort.startswith("-")
-    key = sort.lstrip("-")
+    key = sort[1:] if desc else sort
     if key not in columns:
         allowed = ", ".join(sorted(columns))
         raise InvalidInput(
@@ -82,6 +82,11 @@ def paginate(
                 "The cursor belongs to a listing with another sort order; start again without a cursor.",
                 errors=[{"loc": ["query", "cursor"], "msg": "sort mismatch"}],
             )
+        if not _fits(col, c_value):
+            raise InvalidInput(
+                "The cursor is not valid: pass back the next_cursor of the previous page unchanged.",
+                errors=[{"loc": ["query", "cursor"], "msg": "malformed cursor"}],
+            )
         cmp = (
             tuple_(col, id_column) < tuple_(c_value, c_id)
             if desc
@@ -96,3 +101,15 @@ def paginate(
         last = rows[-1]
         next_cursor = encode_cursor(sort, getattr(last, col.key), getattr(last, id_column.key))
     return Page(rows, next_cursor)
+
+
+def _fits(col: InstrumentedAttribute[Any], value: Any) -> bool:
+    """Whether a decoded cursor value has the type of the sort column (a forged cursor may not)."""
+    try:
+        sql_type = getattr(col.type, "impl_instance", col.type)  # a TypeDecorator's underlying type
+        expected: type = sql_type.python_type
+    except NotImplementedError:
+        return isinstance(value, str | int | float)
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote
 
 from dais.core.errors import UnsafePath
 
@@ -30,7 +31,7 @@ def safe_key(key: str, *, allow_empty: bool = False) -> str:
         raise _unsafe(key, "backslashes are not allowed; separate folders with /")
     if any(unicodedata.category(ch) == "Cc" for ch in key):
         raise _unsafe(key, "control characters are not allowed")
-    if _ENCODED.search(key):
+    if any(_ENCODED.search(form) for form in _decodings(key)):
         raise _unsafe(key, "percent-encoded separators or dots are not allowed")
     parts = key.split("/")
     if any(p in (".", "..") for p in parts):
@@ -38,6 +39,17 @@ def safe_key(key: str, *, allow_empty: bool = False) -> str:
     if any(p == "" for p in parts):
         raise _unsafe(key, "empty path segments ('//' or a trailing '/') are not allowed")
     return key
+
+
+def _decodings(key: str, depth: int = 4) -> list[str]:
+    """``key`` and what it becomes under repeated percent-decoding (double encoding hides ``%2e``)."""
+    forms = [key]
+    for _ in range(depth):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    return forms
 
 
 def safe_prefix(prefix: str) -> str:

@@ -11,8 +11,11 @@ from dais.tenancy.roles import Role
 
 Slug = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", to_lower=True, strip_whitespace=True),
-    Field(description="Lower-case letters, digits and dashes; starts with a letter or digit; at most 63."),
+    # pydantic checks the pattern before it lowers the case, so the pattern admits upper case.
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", to_lower=True, strip_whitespace=True),
+    Field(
+        description="Letters, digits and dashes, kept lower-case; starts with a letter or digit; at most 63."
+    ),
 ]
 Username = Annotated[
     str,

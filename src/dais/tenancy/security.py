@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import secrets
@@ -32,10 +33,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def _burn(password: str) -> None:
     with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: hashing costs most of a second.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def new_secret(prefix: str = TOKEN_PREFIX) -> str:

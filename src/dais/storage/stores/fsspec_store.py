@@ -92,7 +92,7 @@ class FsspecArtifactStore(ArtifactStore):
 
     def delete(self, key: str) -> bool:
         path = self._path(key)
-        if not self.fs.exists(path):
+        if not self.fs.isfile(path):  # missing, or a folder: neither is an artifact
             return False
         self.fs.rm(path)
         return True
@@ -120,6 +120,8 @@ class _DirectWriter(Writer):
         discard = getattr(self._file, "discard", None)
         if discard is not None:
             discard()  # abandons a multipart upload, leaving nothing behind
+            # Mark it closed, or its finaliser would try to flush the discarded buffer.
+            self._file.closed = True
         else:
             self._file.close()
             self.store.delete(self.key)

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import BaseModel
 
-from dais.core.errors import UnsafePath
+from dais.core.errors import Conflict, UnsafePath
 from dais.storage.stores.base import ObjectInfo, Writer
 from dais.storage.stores.fsspec_store import FsspecArtifactStore
 
@@ -52,7 +52,12 @@ class _AtomicLocalWriter(Writer):
         self.store = store
         self.key = key
         self.final = Path(store._path(key))
-        self.final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise Conflict(f"Cannot write {key!r}: a part of its path is an artifact, not a folder.") from exc
+        if self.final.is_dir():
+            raise Conflict(f"Cannot write {key!r}: it is a folder of other artifacts.")
         store._path(key)  # re-check now that parent folders exist
         self.tmp = self.final.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
