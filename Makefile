@@ -13,7 +13,7 @@ WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: run install web test test-sqlite test-postgres check lint format chromium openapi clean
+.PHONY: run install web test test-sqlite test-postgres check lint format chromium openapi cli-docs clean
 
 run: install web
 	$(DAIS) db upgrade
@@ -69,6 +69,10 @@ format: install
 openapi: install $(WEB_STAMP)
 	$(PY) -m dais.app.openapi > web/openapi.json
 	cd web && npx --yes openapi-typescript@7.13.0 openapi.json -o src/api/schema.d.ts
+
+# Regenerate the CLI reference from the commands' own help.
+cli-docs: install
+	$(VENV)/bin/typer dais.cli.main utils docs --name dais --output docs/cli.md
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .mypy_cache .ruff_cache .pytest_cache test-artifacts

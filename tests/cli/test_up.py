@@ -180,3 +180,32 @@ def test_up_and_api_refuse_a_stale_schema_naming_the_upgrade_command(home: Path)
         out = subprocess.run([*dais, command], env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 1, (command, out.stdout, out.stderr)
         assert "dais db upgrade" in out.stderr
+
+
+def test_up_runs_submitted_jobs_on_its_worker_pool(home: Path, procs: list[Up]) -> None:
+    up = Up.start(home, _free_port())
+    procs.append(up)
+    url, _ = up.ready()
+    up.wait_for(r"Workers: 1 worker of 4 slots")
+    with httpx.Client(base_url=url, auth=("admin", PASSWORD)) as basic:
+        token = basic.post("/api/v1/tokens", json={"name": "test"}).json()["token"]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        assert api.post("/api/v1/workspaces", json={"slug": "work"}).status_code == 201
+        # A script job reaches the API from inside the job with its own token.
+        who = "import dais; print('I am', dais.Client().me().user.username)"
+        body = {"kind": "script", "spec": {"command": [sys.executable, "-c", who]}}
+        job = api.post("/api/v1/workspaces/work/jobs", json=body).json()
+        deadline = time.monotonic() + 60
+        while (state := api.get(f"/api/v1/workspaces/work/jobs/{job['id']}").json())["state"] not in (
+            "succeeded",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.1)
+        logs = api.get(f"/api/v1/workspaces/work/jobs/{job['id']}/logs").text
+        assert state["state"] == "succeeded", (state["error"], logs)
+        assert "I am admin" in logs
+        [worker] = api.get("/api/v1/workers").json()
+        assert (worker["alive"], worker["slots"]) == (True, 4)
+    assert up.stop(signal.SIGTERM) == 0
+    up.wait_for(r"Dais stopped")

@@ -22,6 +22,9 @@ from dais.app.spa import find_web_dist, install_spa
 from dais.core.errors import DaisError, ServiceUnavailable
 from dais.core.settings import Settings
 from dais.db import Database, check_schema, create_database
+from dais.jobs.api import router as jobs_router
+from dais.jobs.notify.api import router as notify_router
+from dais.jobs.schedule_api import router as schedules_router
 from dais.storage import open_store
 from dais.storage.api import UPLOAD_ROUTE
 from dais.storage.api import router as storage_router
@@ -40,6 +43,7 @@ def create_app(
     settings: Settings, *, db: Database | None = None, check_db: bool = True, web_dist: Path | None = None
 ) -> FastAPI:
     """Build the API server for ``settings``; refuses a database whose schema is stale."""
+    own_db = db is None
     db = db or create_database(
         settings.database_url,
         echo=settings.database.echo,
@@ -47,7 +51,12 @@ def create_app(
         pool_size=settings.database.pool_size,
     )
     if check_db:
-        check_schema(db.engine)
+        try:
+            check_schema(db.engine)
+        except BaseException:
+            if own_db:
+                db.dispose()  # do not leave its connections open behind the error
+            raise
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +82,9 @@ def create_app(
     install_error_handlers(app)
     app.include_router(tenancy_router)
     app.include_router(storage_router)
+    app.include_router(jobs_router)
+    app.include_router(notify_router)
+    app.include_router(schedules_router)
     app.include_router(login_link_router)
     _install_probes(app, db, settings, metrics)
     install_spa(app, web_dist or find_web_dist())

@@ -32,9 +32,20 @@ class Service(Protocol):
 def start_background_services(settings: Settings, db: Database) -> list[Service]:
     """Start what runs beside the API server in ``dais up``; stopped in reverse order on exit.
 
-    This is where the scheduler and the local worker pool start once the jobs subsystem exists.
+    The scheduler (schedules, notifications, lost-lease recovery), then the local worker pool:
+    ``DAIS_JOBS_WORKERS`` workers of ``DAIS_JOBS_SLOTS`` slots each. Their jobs reach the API at the
+    address a person would open (a wildcard listen address as loopback).
     """
-    return []
+    from dais.cli.pool import start_pool, start_scheduler
+
+    services: list[Service] = [start_scheduler(settings, db)]
+    if settings.jobs.workers > 0:
+        api = settings.api.model_copy(update={"public_url": browser_url(settings).rstrip("/")})
+        worker_settings = dataclasses.replace(settings, api=api)
+        services.append(
+            start_pool(worker_settings, db, workers=settings.jobs.workers, slots=settings.jobs.slots)
+        )
+    return services
 
 
 def with_address(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -133,6 +144,15 @@ def _banner(started: Started, settings: Settings) -> None:
         say("  For a new link later: `dais login-link --local`. DAIS_ADMIN_PASSWORD sets a password.")
     if started.demo:
         say(f"  Demo content added: {', '.join(started.demo)}")
+    jobs = settings.jobs
+    if jobs.workers:
+        plural = "s" if jobs.workers > 1 else ""
+        say(
+            f"  Workers: {jobs.workers} worker{plural} of {jobs.slots} slots"
+            " (DAIS_JOBS_WORKERS, DAIS_JOBS_SLOTS)"
+        )
+    else:
+        say("  Workers: none in this process (DAIS_JOBS_WORKERS=0); run `dais worker` for jobs to run")
     logs = f"   Logs: {settings.logs_dir}" if settings.log.to_file else ""
     say(f"  Home: {settings.home}{logs}   Stop: Ctrl-C")
     say("")

@@ -12,14 +12,17 @@ from dais.cli import (
     audit,
     auth,
     db,
+    jobs,
     manifest_cmds,
     members,
+    notify,
     plugins,
     profiles,
     quotas,
     server,
     tokens,
     users,
+    workers,
     workspaces,
 )
 from dais.cli.connect import GLOBALS
@@ -85,6 +88,9 @@ quotas.register(app)
 audit.register(app)
 plugins.register(app)
 artifacts.register(app)
+jobs.register(app)
+notify.register(app)
+workers.register(app)
 manifest_cmds.register(app)
 
 

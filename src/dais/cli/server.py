@@ -39,6 +39,18 @@ def api(host: Host = None, port: Port = None) -> None:
     run_api(host=host, port=port)
 
 
+def scheduler() -> None:
+    """Run the scheduler alone (production): fires schedules, sends notifications, re-queues lost jobs.
+
+    Several may run; one leads at a time through a lease in the database, and a schedule run never
+    fires twice. `dais up` runs one by itself.
+    """
+    from dais.cli.pool import run_scheduler
+
+    run_scheduler()
+
+
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("api")(api)
+    app.command("scheduler")(scheduler)

@@ -10,6 +10,10 @@ from dais.client.http import DaisConnectionError, Route, request_id_of, routes
 from dais.client.models import (
     Artifact,
     AuditEvent,
+    Dag,
+    Job,
+    JobAttempt,
+    JobKindInfo,
     LoginLink,
     Me,
     Member,
@@ -19,6 +23,7 @@ from dais.client.models import (
     Token,
     TokenCreated,
     User,
+    WorkerInfo,
     Workspace,
 )
 
@@ -26,7 +31,11 @@ __all__ = [
     "Artifact",
     "AuditEvent",
     "Client",
+    "Dag",
     "DaisConnectionError",
+    "Job",
+    "JobAttempt",
+    "JobKindInfo",
     "LoginLink",
     "Me",
     "Member",
@@ -38,6 +47,7 @@ __all__ = [
     "Token",
     "TokenCreated",
     "User",
+    "WorkerInfo",
     "Workspace",
     "config_path",
     "load_config",

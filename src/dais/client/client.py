@@ -9,12 +9,15 @@ from dais.client.audit import Audit
 from dais.client.auth import Auth
 from dais.client.config import resolve
 from dais.client.http import Transport
+from dais.client.jobs import Jobs
 from dais.client.members import Members
 from dais.client.models import Me
+from dais.client.notifications import Notifications
 from dais.client.plugins import Plugins
 from dais.client.quotas import Quotas
 from dais.client.tokens import Tokens
 from dais.client.users import Users
+from dais.client.workers import Workers
 from dais.client.workspaces import Workspaces
 
 
@@ -30,6 +33,9 @@ class Client:
         with dais.Client() as client:
             for ws in client.workspaces.list():
                 print(ws.slug, ws.role)
+
+    Inside a job, ``DAIS_URL`` and ``DAIS_TOKEN`` are set (a token limited to the job's workspace,
+    whose id is in ``DAIS_WORKSPACE``), so ``dais.Client()`` needs no arguments there.
     """
 
     def __init__(
@@ -59,6 +65,9 @@ class Client:
         self.audit = Audit(self._transport)
         self.artifacts = Artifacts(self._transport)
         self.plugins = Plugins(self._transport)
+        self.jobs = Jobs(self._transport)
+        self.notifications = Notifications(self._transport)
+        self.workers = Workers(self._transport)
 
     def me(self) -> Me:
         """Who this client is (shortcut for ``client.auth.me()``)."""

@@ -124,13 +124,15 @@ class Transport:
         json: Any,
         content: Any,
         headers: dict[str, str] | None,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         for k, v in clean.items():
             if isinstance(v, bool):
                 clean[k] = "true" if v else "false"
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         return self._http.build_request(
-            r.method, r.path(path or {}), params=clean, json=json, content=content, headers=headers
+            r.method, r.path(path or {}), params=clean, json=json, content=content, headers=headers, **extra
         )
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
@@ -169,9 +171,17 @@ class Transport:
         path: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        endless: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Send one request and stream the reply's body (``response.iter_bytes()``)."""
-        response = self._send(self._build(r, path, params, None, None, headers), stream=True)
+        """Send one request and stream the reply's body (``response.iter_bytes()``).
+
+        ``endless``: the body may pause for as long as it likes (a followed log), so no read timeout.
+        """
+        timeout = None
+        if endless:
+            base = self._http.timeout
+            timeout = httpx.Timeout(connect=base.connect, read=None, write=base.write, pool=base.pool)
+        response = self._send(self._build(r, path, params, None, None, headers, timeout), stream=True)
         try:
             yield response
         finally:

@@ -20,10 +20,17 @@ class DaisError(Exception):
     title: ClassVar[str] = "Internal error"
 
     def __init__(
-        self, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None, **extra: Any
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         self.detail = detail or self.title
         self.errors = errors or []
+        #: HTTP headers for the reply that reports this error (not part of the problem document).
+        self.headers = dict(headers or {})
         self.extra = extra
         super().__init__(self.detail)
 

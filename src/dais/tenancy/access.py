@@ -107,3 +107,14 @@ def require_platform_admin(principal: Principal) -> None:
         raise PermissionDenied(
             "This needs a platform administrator (and a token not limited to one workspace)."
         )
+
+
+def visible_workspace_ids(session: Session, principal: Principal) -> set[str] | None:
+    """Ids of the workspaces the caller may see (``None``: all of them, for a platform admin)."""
+    if principal.is_admin:
+        return None
+    if principal.token_workspace_id:
+        return {principal.token_workspace_id}
+    return set(
+        session.scalars(select(Membership.workspace_id).where(Membership.user_id == principal.user.id))
+    )

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from dais.core.errors import NotFound, PermissionDenied, Unauthenticated
+from dais.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from dais.core.logging import request_id_var
 from dais.core.plugins import all_registries
 from dais.db import Page
 from dais.tenancy import audit, auth, service
@@ -28,6 +29,7 @@ from dais.tenancy.deps import (
     ViewerAccess,
     client_ip,
 )
+from dais.tenancy.identity import identity_providers
 from dais.tenancy.models import ApiToken, AuditEvent, Membership, Workspace
 from dais.tenancy.roles import Role
 from dais.tenancy.schemas import (
@@ -165,7 +167,9 @@ def _me(db: Db, principal: Principal) -> Me:
 @router.post("/auth/login", tags=["auth"], responses={401: {"description": "Wrong username or password"}})
 def login(body: LoginRequest, request: Request, response: Response, db: Db, settings: AppSettings) -> Me:
     """Log in with a password; sets the UI's HTTP-only session cookie and its CSRF companion."""
-    ctx = AuditContext(None, body.username, client_ip(request), request.headers.get("user-agent"))
+    ctx = AuditContext(
+        None, body.username, client_ip(request), request.headers.get("user-agent"), request_id_var.get()
+    )
     with db.session() as session:
         user = auth.authenticate_password(session, body.username, body.password.get_secret_value())
         ctx.actor_id = user.id
@@ -217,7 +221,13 @@ def use_login_link(code: str, request: Request, db: Db, settings: AppSettings) -
     try:
         with db.session() as session:
             user = auth.consume_login_link(session, code)
-            ctx = AuditContext(user.id, user.username, client_ip(request), request.headers.get("user-agent"))
+            ctx = AuditContext(
+                user.id,
+                user.username,
+                client_ip(request),
+                request.headers.get("user-agent"),
+                request_id_var.get(),
+            )
             record, secret = auth.create_session(
                 session, ctx, user, ttl=timedelta(hours=settings.api.session_ttl_hours)
             )
@@ -241,7 +251,16 @@ def get_me(principal: Caller, db: Db) -> Me:
 def change_password(body: PasswordChange, principal: Caller, ctx: Audit, db: Db) -> None:
     """Change your own password (needs the current one)."""
     with db.session() as session:
-        auth.authenticate_password(session, principal.user.username, body.current_password.get_secret_value())
+        try:
+            auth.authenticate_password(
+                session, principal.user.username, body.current_password.get_secret_value()
+            )
+        except Unauthenticated as exc:
+            # 422, not 401: a mistyped current password must not end the caller's session.
+            raise InvalidInput(
+                "The current password is wrong.",
+                errors=[{"loc": ["body", "current_password"], "msg": "wrong password"}],
+            ) from exc
         user = session.merge(principal.user)
         service.update_user(session, ctx, user, UserUpdate(password=body.new_password))
 
@@ -521,6 +540,7 @@ def list_audit(
 def list_plugins(principal: Caller) -> list[PluginRead]:
     """Every plugin of every kind, loaded or broken (platform admins only)."""
     require_platform_admin(principal)
+    identity_providers()  # registries appear on first use; list this one even before a password login
     out: list[PluginRead] = []
     for reg in all_registries().values():
         out.extend(

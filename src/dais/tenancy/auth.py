@@ -229,3 +229,35 @@ def consume_login_link(session: Session, code: str) -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("The account this link belongs to is deactivated.")
     return user
+
+
+# -- job tokens ------------------------------------------------------------------------------------------
+
+
+def issue_job_token(
+    session: Session, *, user_id: str, workspace_id: str, name: str, ttl: timedelta
+) -> tuple[str, str]:
+    """A short-lived token for a running job: the job owner's identity, limited to the job's workspace.
+
+    Not audited one by one (jobs start often); it is revoked when the attempt ends.
+    """
+    secret = new_secret()
+    token = ApiToken(
+        user_id=user_id,
+        workspace_id=workspace_id,
+        name=name[:128],
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=digest(secret),
+        expires_at=utcnow() + ttl,
+    )
+    session.add(token)
+    session.flush()
+    return token.id, secret
+
+
+def revoke_job_token(session: Session, token_id: str) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

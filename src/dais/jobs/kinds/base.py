@@ -1,0 +1,61 @@
+"""The job kind interface and the registry of kinds."""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from dais.core.plugins import Registry, registry
+
+BUILTIN_KINDS = {
+    "noop": "dais.jobs.kinds.builtin:NoopKind",
+    "sleep": "dais.jobs.kinds.builtin:SleepKind",
+    "fail": "dais.jobs.kinds.builtin:FailKind",
+    "script": "dais.jobs.kinds.script:ScriptKind",
+}
+
+
+class EmptySpec(BaseModel):
+    """A kind that takes no parameters."""
+
+
+@dataclass
+class JobContext:
+    """What a running handler knows and can do."""
+
+    job_id: str
+    attempt: int
+    workspace_id: str
+    scratch: Path
+    attempt_prefix: str
+    progress_file: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def progress(self, fraction: float | None, message: str | None = None) -> None:
+        """Report progress (0..1) and a short message; shown live in the API, CLI and UI."""
+        if self.progress_file is None:
+            return
+        with self.progress_file.open("a") as f:
+            f.write(json.dumps({"fraction": fraction, "message": (message or "")[:255]}) + "\n")
+
+
+class JobKind(abc.ABC):
+    """A kind of job. Subclasses set ``name`` and ``Spec`` and implement :meth:`run`."""
+
+    name: ClassVar[str]
+    Spec: ClassVar[type[BaseModel]] = EmptySpec
+    #: Whether the job gets ``DAIS_URL``/``DAIS_TOKEN`` (a token limited to its workspace) to call the API.
+    api_access: ClassVar[bool] = True
+
+    @abc.abstractmethod
+    def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
+        """Do the work; return a small JSON-able result (large outputs go to artifacts)."""
+
+
+def job_kinds() -> Registry[type[JobKind]]:
+    return registry("dais.job_kinds", builtins=BUILTIN_KINDS)

@@ -1,0 +1,443 @@
+"""A worker of the resource pool: claims jobs that fit its free capacity and runs them.
+
+One loop, no threads: claim what fits, launch each attempt through the executor, ship logs and
+progress, renew leases with heartbeats (killing any attempt whose lease was lost), enforce
+timeouts and cancellation, and re-queue jobs of workers that died. On stop it drains: running
+attempts may finish until the drain timeout, then they are killed and their jobs handed back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from dais.core.errors import DaisError
+from dais.core.settings import Settings
+from dais.db import Database, utcnow
+from dais.jobs import queue
+from dais.jobs.executors import Executor, RunHandle, RunOutcome, RunRequest, executors
+from dais.jobs.executors.local import scratch_dir
+from dais.jobs.kinds import job_kinds
+from dais.jobs.logs import LogShipper, attempt_prefix, log_prefix
+from dais.jobs.models import Job, Worker
+from dais.jobs.states import JobState
+from dais.storage import ArtifactStore
+from dais.tenancy import issue_job_token, revoke_job_token
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerConfig:
+    """What a worker offers and how it paces itself."""
+
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    cpus: float = field(default_factory=lambda: float(os.cpu_count() or 1))
+    memory_mb: int = field(default_factory=lambda: _total_memory_mb())
+    gpu_ids: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    slots: int = 4
+    executor: str = "local"
+    poll_s: float = 0.02
+    idle_poll_s: float = 0.25
+    heartbeat_s: float = 5.0
+    lease_s: float = queue.LEASE_SECONDS
+    reap_s: float = 5.0
+    drain_timeout_s: float = 30.0
+    kill_grace_s: float = 5.0
+    keep_scratch: bool = False
+
+
+def _total_memory_mb() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 / 1024)
+    except (ValueError, OSError):
+        return 4096
+
+
+@dataclass
+class _Running:
+    claim: queue.Claim
+    handle: RunHandle
+    shipper: LogShipper
+    started: float
+    token_id: str | None = None
+    kill_reason: str | None = None
+    cancelled: bool = False
+    progress_offset: int = 0
+    progress_sent: float = 0.0
+
+
+class JobWorker:
+    """Runs jobs from the queue until told to stop."""
+
+    def __init__(
+        self, settings: Settings, db: Database, store: ArtifactStore, config: WorkerConfig | None = None
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.store = store
+        self.config = config or WorkerConfig()
+        self.executor: Executor = executors().get(self.config.executor)()
+        self.scratch_root = settings.home / "work"
+        self.running: dict[str, _Running] = {}
+        self.worker_id = ""
+        self._waiting = False  # claimable jobs exist that did not fit the last time we looked
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def register(self) -> str:
+        c = self.config
+        with self.db.session() as s:
+            w = Worker(
+                name=c.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                executor=c.executor,
+                cpus=c.cpus,
+                memory_mb=c.memory_mb,
+                gpu_ids=list(c.gpu_ids),
+                labels=dict(c.labels),
+                slots=c.slots,
+            )
+            s.add(w)
+            s.flush()
+            self.worker_id = w.id
+        log.info(
+            "worker %s registered (%s CPU, %s MB, GPUs %s, %s slots)",
+            c.name,
+            c.cpus,
+            c.memory_mb,
+            c.gpu_ids or "none",
+            c.slots,
+        )
+        return self.worker_id
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set, then drain."""
+        if not self.worker_id:
+            self.register()
+        c = self.config
+        last_hb = last_reap = 0.0
+        next_claim = 0.0
+        drain_deadline: float | None = None
+        try:
+            while True:
+                now = time.monotonic()
+                if stop.is_set() and drain_deadline is None:
+                    drain_deadline = now + c.drain_timeout_s
+                    log.info("worker %s draining (%d running)", c.name, len(self.running))
+                    self._set_state("draining")
+                busy = False
+                try:
+                    if drain_deadline is None and now >= next_claim and self._free().slots > 0:
+                        launched = self._claim_and_launch()
+                        busy = launched > 0
+                        # Nothing claimable that fits: look again soon, without hammering the database.
+                        next_claim = now if launched else now + (c.idle_poll_s if self._waiting else c.poll_s)
+                    if self._tend_running():
+                        busy = True
+                        next_claim = 0.0
+                    if now - last_hb >= c.heartbeat_s:
+                        self._heartbeat()
+                        last_hb = now
+                    if now - last_reap >= c.reap_s:
+                        self._reap()
+                        last_reap = now
+                except Exception:  # one bad tick (a database hiccup) must not end the worker
+                    log.exception("worker %s: error in its loop; going on", c.name)
+                    time.sleep(c.idle_poll_s)
+                if drain_deadline is not None and (not self.running or now >= drain_deadline):
+                    self._hand_back_all()
+                    return
+                if not busy:
+                    if self.running:
+                        self.executor.wait(c.poll_s)  # returns as soon as an attempt ends
+                    else:
+                        time.sleep(c.poll_s)
+        finally:
+            self._set_state("gone")
+            self.executor.close()
+
+    # -- claiming ------------------------------------------------------------------------------------
+
+    def _free(self) -> queue.Capacity:
+        c = self.config
+        used_gpus = {g for r in self.running.values() for g in r.claim.gpu_ids}
+        cap = queue.Capacity(
+            cpus=c.cpus,
+            memory_mb=c.memory_mb,
+            gpu_ids=[g for g in c.gpu_ids if g not in used_gpus],
+            slots=c.slots - len(self.running),
+            labels=dict(c.labels),
+        )
+        for r in self.running.values():
+            cap.cpus -= r.claim.cpus
+            cap.memory_mb -= r.claim.memory_mb
+        return cap
+
+    def _work_waiting(self) -> bool:
+        """A cheap read: is anything claimable at all? (Avoids a write transaction per idle tick.)"""
+        with self.db.session(write=False) as s:
+            return (
+                s.scalar(
+                    select(Job.id)
+                    .where(Job.state.in_([JobState.queued, JobState.retrying]), Job.not_before <= utcnow())
+                    .limit(1)
+                )
+                is not None
+            )
+
+    def _claim_and_launch(self) -> int:
+        self._waiting = False
+        if not self._work_waiting():
+            return 0
+        self._waiting = True
+        try:
+            with self.db.session() as s:
+                claims = queue.claim(s, self.worker_id, self._free(), lease_seconds=self.config.lease_s)
+                tokens = {c.job_id: self._job_token(s, c) for c in claims}
+        except OperationalError as exc:
+            log.warning("claim failed, will retry: %s", exc)
+            return 0
+        for c in claims:
+            token_id, secret = tokens[c.job_id]
+            self._launch(c, token_id, secret)
+        return len(claims)
+
+    def _job_token(self, session: Any, c: queue.Claim) -> tuple[str | None, str | None]:
+        if c.owner_id is None or not self._api_access(c.kind):
+            return None, None
+        ttl = timedelta(seconds=(c.timeout_s or 86_400) + 3600)
+        return issue_job_token(
+            session,
+            user_id=c.owner_id,
+            workspace_id=c.workspace_id,
+            name=f"job {c.job_id} attempt {c.attempt}",
+            ttl=ttl,
+        )
+
+    @staticmethod
+    def _api_access(kind: str) -> bool:
+        try:
+            return job_kinds().get(kind).api_access
+        except DaisError:
+            return True  # the run fails with the kind's own error; a token does no harm
+
+    def _launch(self, c: queue.Claim, token_id: str | None, secret: str | None) -> None:
+        scratch = scratch_dir(self.scratch_root, c.job_id, c.attempt)
+        env = {
+            "DAIS_URL": self.settings.api.base_url(),
+            "DAIS_JOB_ID": c.job_id,
+            "DAIS_JOB_ATTEMPT": str(c.attempt),
+            "DAIS_WORKSPACE": c.workspace_id,
+            "DAIS_HOME": str(self.settings.home),
+        }
+        if secret:
+            env["DAIS_TOKEN"] = secret
+        request = RunRequest(
+            job_id=c.job_id,
+            attempt=c.attempt,
+            workspace_id=c.workspace_id,
+            kind=c.kind,
+            spec=c.spec,
+            scratch=scratch,
+            gpu_ids=list(c.gpu_ids),
+            env=env,
+            attempt_prefix=attempt_prefix(c.workspace_id, c.job_id, c.attempt),
+        )
+        shipper_prefix = log_prefix(c.workspace_id, c.job_id, c.attempt)
+        try:
+            handle = self.executor.launch(request)
+        except Exception as exc:
+            log.exception("could not launch job %s", c.job_id)
+            self._complete(
+                c, RunOutcome(False, None, error=f"could not start the job: {exc}"), None, token_id
+            )
+            return
+        self.running[c.job_id] = _Running(
+            c,
+            handle,
+            LogShipper(self.store, handle.log_path, shipper_prefix),
+            time.monotonic(),
+            token_id=token_id,
+        )
+
+    # -- tending ---------------------------------------------------------------------------------------
+
+    def _tend_running(self) -> bool:
+        changed = False
+        for job_id, r in list(self.running.items()):
+            outcome = self.executor.poll(r.handle)
+            try:
+                r.shipper.ship(final=outcome is not None)
+            except Exception as exc:  # a store hiccup must not lose the job; the next tick retries
+                log.warning("log shipping for %s failed: %s", job_id, exc)
+            if outcome is None:
+                self._progress(r)
+                timeout = r.claim.timeout_s
+                if timeout and time.monotonic() - r.started > timeout and r.kill_reason is None:
+                    r.kill_reason = f"timed out after {timeout:g} s"
+                    self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
+                continue
+            if r.kill_reason:
+                outcome = RunOutcome(False, outcome.exit_code, error=r.kill_reason)
+            self._progress(r)
+            self._complete(
+                r.claim,
+                outcome,
+                r.handle.request.scratch,
+                r.token_id,
+                cancelled=r.cancelled,
+                log_key=r.shipper.prefix,
+            )
+            del self.running[job_id]
+            changed = True
+        return changed
+
+    def _progress(self, r: _Running) -> None:
+        path = r.handle.progress_path
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size <= r.progress_offset or time.monotonic() - r.progress_sent < 0.5:
+            return
+        with path.open("rb") as f:
+            f.seek(r.progress_offset)
+            data = f.read(size - r.progress_offset)
+        r.progress_offset = size
+        lines = [ln for ln in data.decode(errors="replace").splitlines() if ln.strip()]
+        if not lines:
+            return
+        try:
+            last = json.loads(lines[-1])
+            with self.db.session() as s:
+                queue.report_progress(
+                    s,
+                    r.claim.job_id,
+                    r.claim.attempt,
+                    self.worker_id,
+                    last.get("fraction"),
+                    last.get("message"),
+                )
+            r.progress_sent = time.monotonic()
+        except (ValueError, OperationalError) as exc:
+            log.warning("progress of %s not recorded: %s", r.claim.job_id, exc)
+
+    def _complete(
+        self,
+        c: queue.Claim,
+        outcome: RunOutcome,
+        scratch: Path | None,
+        token_id: str | None,
+        *,
+        cancelled: bool = False,
+        log_key: str | None = None,
+    ) -> None:
+        for attempt in range(5):
+            try:
+                with self.db.session() as s:
+                    job = queue.complete(
+                        s,
+                        c.job_id,
+                        c.attempt,
+                        self.worker_id,
+                        succeeded=outcome.succeeded,
+                        result=outcome.result,
+                        error=outcome.error,
+                        exit_code=outcome.exit_code,
+                        cancelled=cancelled,
+                        log_key=log_key,
+                    )
+                    if token_id:
+                        revoke_job_token(s, token_id)
+                if job is None:
+                    log.warning(
+                        "job %s attempt %s ended after its lease was lost; result dropped",
+                        c.job_id,
+                        c.attempt,
+                    )
+                break
+            except OperationalError as exc:
+                log.warning("recording the end of job %s failed (try %d): %s", c.job_id, attempt + 1, exc)
+                time.sleep(0.2 * (attempt + 1))
+            except Exception:
+                # Not a passing database hiccup: stop holding the job; its lease runs out and the
+                # scheduler delivers it again, so nothing is lost.
+                log.exception("recording the end of job %s failed; its lease will expire", c.job_id)
+                break
+        if scratch is not None and not self.config.keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _heartbeat(self) -> None:
+        held = [(r.claim.job_id, r.claim.attempt) for r in self.running.values()]
+        try:
+            with self.db.session() as s:
+                lost = queue.heartbeat(s, self.worker_id, held, lease_seconds=self.config.lease_s)
+                cancel = queue.cancel_requested(s, [h[0] for h in held])
+        except OperationalError as exc:
+            log.warning("heartbeat failed: %s", exc)
+            return
+        for job_id in lost:
+            r = self.running.pop(job_id, None)
+            if r is not None:
+                log.warning("lost the lease of job %s; stopping attempt %s", job_id, r.claim.attempt)
+                self.executor.kill(r.handle, grace_s=0)
+        for job_id in cancel:
+            r = self.running.get(job_id)
+            if r is not None and not r.cancelled:
+                r.cancelled, r.kill_reason = True, "cancelled"
+                self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
+
+    def _reap(self) -> None:
+        try:
+            with self.db.session() as s:
+                reaped = queue.reap_expired(s)
+            if reaped:
+                log.warning("re-queued %d job(s) whose worker stopped heartbeating", len(reaped))
+        except OperationalError as exc:
+            log.warning("reaping expired leases failed: %s", exc)
+
+    def _hand_back_all(self) -> None:
+        for job_id, r in list(self.running.items()):
+            self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
+            try:
+                with self.db.session() as s:
+                    queue.hand_back(
+                        s,
+                        job_id,
+                        r.claim.attempt,
+                        self.worker_id,
+                        reason=f"handed back by worker {self.config.name} while it stopped",
+                    )
+                    if r.token_id:
+                        revoke_job_token(s, r.token_id)
+            except OperationalError as exc:
+                log.warning("could not hand back job %s (its lease will expire): %s", job_id, exc)
+            del self.running[job_id]
+
+    def _set_state(self, state: str) -> None:
+        if not self.worker_id:
+            return
+        try:
+            with self.db.session() as s:
+                s.execute(
+                    update(Worker)
+                    .where(Worker.id == self.worker_id)
+                    .values(state=state, heartbeat_at=utcnow())
+                )
+        except OperationalError as exc:
+            log.warning("could not record worker state %s: %s", state, exc)
