@@ -19,6 +19,7 @@ from dais.cli import (
     plugins,
     profiles,
     quotas,
+    schedules,
     server,
     tokens,
     users,
@@ -90,6 +91,7 @@ plugins.register(app)
 artifacts.register(app)
 jobs.register(app)
 notify.register(app)
+schedules.register(app)
 workers.register(app)
 manifest_cmds.register(app)
 

@@ -15,6 +15,7 @@ from dais.client.models import Me
 from dais.client.notifications import Notifications
 from dais.client.plugins import Plugins
 from dais.client.quotas import Quotas
+from dais.client.schedules import Schedules
 from dais.client.tokens import Tokens
 from dais.client.users import Users
 from dais.client.workers import Workers
@@ -67,6 +68,7 @@ class Client:
         self.plugins = Plugins(self._transport)
         self.jobs = Jobs(self._transport)
         self.notifications = Notifications(self._transport)
+        self.schedules = Schedules(self._transport)
         self.workers = Workers(self._transport)
 
     def me(self) -> Me:

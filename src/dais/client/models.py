@@ -303,3 +303,41 @@ class JobKindInfo(Model):
     description: str = ""
     spec_schema: dict[str, Any] = {}
     error: str | None = None
+
+
+class Schedule(Model):
+    """A schedule: when it fires (a cron expression in a time zone, or an interval) and what it submits.
+
+    ``template`` is ``{"job": {...}}`` or ``{"dag": {...}}`` with its ``${variables}`` left in;
+    ``next_runs`` are the next few run times (empty while paused).
+    """
+
+    id: str
+    workspace_id: str
+    owner_id: str | None = None
+    name: str
+    description: str = ""
+    cron: str | None = None
+    interval_s: float | None = None
+    timezone: str = "UTC"
+    template: dict[str, Any] = {}
+    variables: dict[str, Any] = {}
+    catchup: str = "skip"
+    paused: bool = False
+    next_run_at: datetime | None = None
+    last_run_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    next_runs: list[datetime] = []
+
+
+class ScheduleRun(Model):
+    """One run a schedule fired: the job or DAG it submitted, or why it could not submit."""
+
+    id: str
+    schedule_id: str
+    logical_date: datetime
+    fired_at: datetime
+    job_id: str | None = None
+    dag_id: str | None = None
+    error: str | None = None
