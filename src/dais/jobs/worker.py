@@ -17,7 +17,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -67,6 +66,11 @@ def _total_memory_mb() -> int:
         return 4096
 
 
+def _unlaunched(request: RunRequest) -> RunHandle:
+    """A handle for an attempt that never started (so it can be settled like any other)."""
+    return RunHandle(request, request.scratch / "output.log", request.scratch / "progress.jsonl")
+
+
 @dataclass
 class _Running:
     claim: queue.Claim
@@ -94,7 +98,6 @@ class JobWorker:
         self.scratch_root = settings.home / "work"
         self.running: dict[str, _Running] = {}
         self.worker_id = ""
-        self._waiting = False  # claimable jobs exist that did not fit the last time we looked
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -142,14 +145,17 @@ class JobWorker:
                     self._set_state("draining")
                 busy = False
                 try:
-                    if drain_deadline is None and now >= next_claim and self._free().slots > 0:
-                        launched = self._claim_and_launch()
-                        busy = launched > 0
-                        # Nothing claimable that fits: look again soon, without hammering the database.
-                        next_claim = now if launched else now + (c.idle_poll_s if self._waiting else c.poll_s)
-                    if self._tend_running():
+                    finished = self._tend_running()
+                    want = drain_deadline is None and (bool(finished) or now >= next_claim)
+                    if want and self._free(excluding=finished).slots <= 0:
+                        want = False
+                    if want and not finished:
+                        want = self._work_waiting()  # a cheap read before any write transaction
+                    if finished or want:
+                        launched = self._settle(finished, claim=want)
                         busy = True
-                        next_claim = 0.0
+                        # Nothing claimable fits: look again soon, without hammering the database.
+                        next_claim = now if launched else now + (c.idle_poll_s if want else c.poll_s)
                     if now - last_hb >= c.heartbeat_s:
                         self._heartbeat()
                         last_hb = now
@@ -173,17 +179,19 @@ class JobWorker:
 
     # -- claiming ------------------------------------------------------------------------------------
 
-    def _free(self) -> queue.Capacity:
+    def _free(self, excluding: list[tuple[_Running, RunOutcome]] | None = None) -> queue.Capacity:
         c = self.config
-        used_gpus = {g for r in self.running.values() for g in r.claim.gpu_ids}
+        ending = {r.claim.job_id for r, _ in excluding or []}
+        busy = [r for r in self.running.values() if r.claim.job_id not in ending]
+        used_gpus = {g for r in busy for g in r.claim.gpu_ids}
         cap = queue.Capacity(
             cpus=c.cpus,
             memory_mb=c.memory_mb,
             gpu_ids=[g for g in c.gpu_ids if g not in used_gpus],
-            slots=c.slots - len(self.running),
+            slots=c.slots - len(busy),
             labels=dict(c.labels),
         )
-        for r in self.running.values():
+        for r in busy:
             cap.cpus -= r.claim.cpus
             cap.memory_mb -= r.claim.memory_mb
         return cap
@@ -200,18 +208,57 @@ class JobWorker:
                 is not None
             )
 
-    def _claim_and_launch(self) -> int:
-        self._waiting = False
-        if not self._work_waiting():
-            return 0
-        self._waiting = True
-        try:
-            with self.db.session() as s:
-                claims = queue.claim(s, self.worker_id, self._free(), lease_seconds=self.config.lease_s)
-                tokens = {c.job_id: self._job_token(s, c) for c in claims}
-        except OperationalError as exc:
-            log.warning("claim failed, will retry: %s", exc)
-            return 0
+    def _settle(self, finished: list[tuple[_Running, RunOutcome]], *, claim: bool) -> int:
+        """Record ended attempts and claim new jobs in one transaction; launch what was claimed."""
+        claims: list[queue.Claim] = []
+        tokens: dict[str, tuple[str | None, str | None]] = {}
+        for attempt in range(5):
+            try:
+                with self.db.session() as s:
+                    for r, outcome in finished:
+                        job = queue.complete(
+                            s,
+                            r.claim.job_id,
+                            r.claim.attempt,
+                            self.worker_id,
+                            succeeded=outcome.succeeded,
+                            result=outcome.result,
+                            error=outcome.error,
+                            exit_code=outcome.exit_code,
+                            cancelled=r.cancelled,
+                            log_key=r.shipper.prefix,
+                        )
+                        if r.token_id:
+                            revoke_job_token(s, r.token_id)
+                        if job is None:
+                            log.warning(
+                                "job %s attempt %s ended after its lease was lost; result dropped",
+                                r.claim.job_id,
+                                r.claim.attempt,
+                            )
+                    if claim:
+                        claims = queue.claim(
+                            s,
+                            self.worker_id,
+                            self._free(excluding=finished),
+                            lease_seconds=self.config.lease_s,
+                        )
+                        tokens = {c.job_id: self._job_token(s, c) for c in claims}
+                break
+            except OperationalError as exc:
+                log.warning("recording ended jobs / claiming failed (try %d): %s", attempt + 1, exc)
+                claims, tokens = [], {}
+                time.sleep(0.2 * (attempt + 1))
+            except Exception:
+                # Not a passing database hiccup: stop holding these jobs; their leases run out and
+                # the scheduler delivers them again, so nothing is lost.
+                log.exception("recording ended jobs failed; their leases will expire")
+                claims, tokens = [], {}
+                break
+        for r, _ in finished:
+            self.running.pop(r.claim.job_id, None)
+            if not self.config.keep_scratch:
+                shutil.rmtree(r.handle.request.scratch, ignore_errors=True)
         for c in claims:
             token_id, secret = tokens[c.job_id]
             self._launch(c, token_id, secret)
@@ -263,8 +310,15 @@ class JobWorker:
             handle = self.executor.launch(request)
         except Exception as exc:
             log.exception("could not launch job %s", c.job_id)
-            self._complete(
-                c, RunOutcome(False, None, error=f"could not start the job: {exc}"), None, token_id
+            failed = _Running(
+                c,
+                _unlaunched(request),
+                LogShipper(self.store, request.scratch / "-", shipper_prefix),
+                time.monotonic(),
+                token_id=token_id,
+            )
+            self._settle(
+                [(failed, RunOutcome(False, None, error=f"could not start the job: {exc}"))], claim=False
             )
             return
         self.running[c.job_id] = _Running(
@@ -277,16 +331,17 @@ class JobWorker:
 
     # -- tending ---------------------------------------------------------------------------------------
 
-    def _tend_running(self) -> bool:
-        changed = False
+    def _tend_running(self) -> list[tuple[_Running, RunOutcome]]:
+        """Poll running attempts, ship their logs and progress, enforce timeouts; the ended ones."""
+        finished: list[tuple[_Running, RunOutcome]] = []
         for job_id, r in list(self.running.items()):
             outcome = self.executor.poll(r.handle)
             try:
                 r.shipper.ship(final=outcome is not None)
             except Exception as exc:  # a store hiccup must not lose the job; the next tick retries
                 log.warning("log shipping for %s failed: %s", job_id, exc)
+            self._progress(r)
             if outcome is None:
-                self._progress(r)
                 timeout = r.claim.timeout_s
                 if timeout and time.monotonic() - r.started > timeout and r.kill_reason is None:
                     r.kill_reason = f"timed out after {timeout:g} s"
@@ -294,18 +349,8 @@ class JobWorker:
                 continue
             if r.kill_reason:
                 outcome = RunOutcome(False, outcome.exit_code, error=r.kill_reason)
-            self._progress(r)
-            self._complete(
-                r.claim,
-                outcome,
-                r.handle.request.scratch,
-                r.token_id,
-                cancelled=r.cancelled,
-                log_key=r.shipper.prefix,
-            )
-            del self.running[job_id]
-            changed = True
-        return changed
+            finished.append((r, outcome))
+        return finished
 
     def _progress(self, r: _Running) -> None:
         path = r.handle.progress_path
@@ -336,51 +381,6 @@ class JobWorker:
             r.progress_sent = time.monotonic()
         except (ValueError, OperationalError) as exc:
             log.warning("progress of %s not recorded: %s", r.claim.job_id, exc)
-
-    def _complete(
-        self,
-        c: queue.Claim,
-        outcome: RunOutcome,
-        scratch: Path | None,
-        token_id: str | None,
-        *,
-        cancelled: bool = False,
-        log_key: str | None = None,
-    ) -> None:
-        for attempt in range(5):
-            try:
-                with self.db.session() as s:
-                    job = queue.complete(
-                        s,
-                        c.job_id,
-                        c.attempt,
-                        self.worker_id,
-                        succeeded=outcome.succeeded,
-                        result=outcome.result,
-                        error=outcome.error,
-                        exit_code=outcome.exit_code,
-                        cancelled=cancelled,
-                        log_key=log_key,
-                    )
-                    if token_id:
-                        revoke_job_token(s, token_id)
-                if job is None:
-                    log.warning(
-                        "job %s attempt %s ended after its lease was lost; result dropped",
-                        c.job_id,
-                        c.attempt,
-                    )
-                break
-            except OperationalError as exc:
-                log.warning("recording the end of job %s failed (try %d): %s", c.job_id, attempt + 1, exc)
-                time.sleep(0.2 * (attempt + 1))
-            except Exception:
-                # Not a passing database hiccup: stop holding the job; its lease runs out and the
-                # scheduler delivers it again, so nothing is lost.
-                log.exception("recording the end of job %s failed; its lease will expire", c.job_id)
-                break
-        if scratch is not None and not self.config.keep_scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     def _heartbeat(self) -> None:
         held = [(r.claim.job_id, r.claim.attempt) for r in self.running.values()]
