@@ -21,6 +21,8 @@ export default defineConfig({
           groups: [
             { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler|react-router)[\\/]/, priority: 30 },
             { name: 'query', test: /node_modules[\\/]@tanstack[\\/]/, priority: 25 },
+            // The graph view's library, loaded only with the DAG page.
+            { name: 'flow', test: /node_modules[\\/](@xyflow|d3-[a-z-]+|classcat|zustand)[\\/]/, priority: 22 },
             { name: 'icons', test: /node_modules[\\/]@ant-design[\\/]icons/, priority: 20 },
           ],
         },

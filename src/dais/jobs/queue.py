@@ -320,7 +320,7 @@ def complete(
             session, job, JobState.succeeded, exit_code=exit_code, error=None, now=now, log_key=log_key
         )
         job.state, job.result, job.error, job.finished_at = JobState.succeeded, result, None, now
-        job.progress = 1.0
+        job.progress, job.progress_message = 1.0, "done"
         release_dependents(session, job, now=now)
     elif cancelled or job.cancel_requested:
         _finish_attempt(

@@ -41,7 +41,9 @@ export function errorMessage(error: unknown): string {
   return String(error)
 }
 
-type Query = Record<string, string | number | boolean | null | undefined>
+type QueryValue = string | number | boolean | null | undefined
+/** Query parameters; an array repeats its key once per value (`state=a&state=b`). */
+type Query = Record<string, QueryValue | readonly string[]>
 
 export interface RequestOptions {
   query?: Query
@@ -66,10 +68,12 @@ function readCookie(name: string): string | null {
   return null
 }
 
-function url(path: string, query?: Query): string {
+/** The address of an API path, with its query. */
+export function apiUrl(path: string, query?: Query): string {
   const params = new URLSearchParams()
   for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+    if (Array.isArray(value)) for (const v of value as readonly string[]) params.append(key, v)
+    else if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
   }
   const qs = params.toString()
   return `/api/v1${path}${qs ? `?${qs}` : ''}`
@@ -104,7 +108,7 @@ export async function request<T>(method: string, path: string, options: RequestO
   }
   let response: Response
   try {
-    response = await fetch(url(path, options.query), {
+    response = await fetch(apiUrl(path, options.query), {
       method,
       headers,
       credentials: 'same-origin',
@@ -130,4 +134,28 @@ export const api = {
   post: <T>(path: string, body?: unknown, options?: RequestOptions) => request<T>('POST', path, { ...options, body }),
   patch: <T>(path: string, body?: unknown, options?: RequestOptions) => request<T>('PATCH', path, { ...options, body }),
   delete: <T>(path: string, options?: RequestOptions) => request<T>('DELETE', path, options),
+}
+
+/**
+ * A streamed GET (a log, for instance): the response once the API accepted it, its body still to be
+ * read as it arrives. Errors are thrown as ApiError, like every other request.
+ */
+export async function openStream(path: string, options: { query?: Query; signal?: AbortSignal } = {}): Promise<Response> {
+  let response: Response
+  try {
+    response = await fetch(apiUrl(path, options.query), {
+      headers: { Accept: 'text/plain, application/problem+json' },
+      credentials: 'same-origin',
+      signal: options.signal,
+    })
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err
+    throw new ApiError(0, 'The Dais server cannot be reached. Check that it is running, then try again.', 'network')
+  }
+  if (!response.ok) {
+    const error = await toError(response)
+    if (error.status === 401) onUnauthenticated?.()
+    throw error
+  }
+  return response
 }

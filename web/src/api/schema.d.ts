@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/job-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Job Kinds
+         * @description Every job kind with the JSON schema of its spec (drives the submit form).
+         */
+        get: operations["list_job_kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -118,6 +138,26 @@ export interface paths {
          * @description Change your own password (needs the current one).
          */
         post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifier-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifier Kinds
+         * @description Every notifier kind with the JSON schemas of its config and secrets (drives the channel form).
+         */
+        get: operations["list_notifier_kinds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -234,6 +274,26 @@ export interface paths {
          * @description Change a user's details, password, admin flag or active flag (platform admins only).
          */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Workers
+         * @description The resource pool: each worker's capacity, what it runs now and what that uses.
+         */
+        get: operations["list_workers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/workspaces": {
@@ -360,6 +420,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/dags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Dag
+         * @description Submit a DAG of jobs; a node runs when every node in its ``after`` list succeeded.
+         */
+        post: operations["submit_dag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/dags/{dag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dag
+         * @description A DAG's jobs and edges, for the graph view.
+         */
+        get: operations["get_dag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Jobs of the workspace, newest first by default.
+         */
+        get: operations["list_jobs"];
+        put?: never;
+        /**
+         * Submit Job
+         * @description Submit a job: it is queued at once (or waits for the jobs in ``depends_on``).
+         */
+        post: operations["submit_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description One job with its attempts, progress, result or error, and why it waits.
+         */
+        get: operations["get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Job
+         * @description Cancel a job; a running one is stopped (its whole process tree killed).
+         */
+        post: operations["cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs/{job_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Logs
+         * @description The job's output (stdout and stderr), streamed; ``follow`` streams it live.
+         */
+        get: operations["job_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs/{job_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Job
+         * @description Run a failed, cancelled or upstream-failed job again; its DAG continues from there.
+         */
+        post: operations["retry_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/members": {
         parameters: {
             query?: never;
@@ -408,6 +612,167 @@ export interface paths {
         patch: operations["update_member"];
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channels
+         * @description The workspace's notification channels, by name (never their credentials).
+         */
+        get: operations["list_channels"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description Create a channel; secrets Dais generates (a webhook's signing secret) are shown only here.
+         */
+        post: operations["create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/channels/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Channel
+         * @description One channel, by id or name.
+         */
+        get: operations["get_channel"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Channel
+         * @description Delete a channel, its rules and its delivery log.
+         */
+        delete: operations["delete_channel"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Channel
+         * @description Rename a channel, change config keys, set secrets or remove them (``null``).
+         */
+        patch: operations["update_channel"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/channels/{channel}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Channel
+         * @description Send a test message now; ``error`` is what the destination answered if it did not take it.
+         */
+        post: operations["test_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The delivery log, newest first: each message, its state and every try to send it.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Delivery
+         * @description One delivery with every try to send it.
+         */
+        get: operations["get_delivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The workspace's notification rules, oldest first.
+         */
+        get: operations["list_rules"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Send events (succeeded, failed, cancelled, running_longer) of the jobs in scope to a channel.
+         */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/notifications/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete a rule; its past deliveries stay in the log.
+         */
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Rule
+         * @description Change a rule's channel, events, threshold, name, or switch it on or off.
+         */
+        patch: operations["update_rule"];
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/quota": {
         parameters: {
             query?: never;
@@ -430,6 +795,138 @@ export interface paths {
          * @description Set quota limits (null = unlimited) and priority (platform admins only).
          */
         patch: operations["update_quota"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Schedules
+         * @description Schedules of the workspace, each with its next run times.
+         */
+        get: operations["list_schedules"];
+        put?: never;
+        /**
+         * Create Schedule
+         * @description Create a schedule that submits a job or a DAG on a cron expression or an interval.
+         */
+        post: operations["create_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules/{schedule}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Schedule
+         * @description One schedule by id or name.
+         */
+        get: operations["get_schedule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Schedule
+         * @description Delete a schedule (jobs it submitted stay).
+         */
+        delete: operations["delete_schedule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Schedule
+         * @description Change a schedule's timing, template, variables or catch-up policy.
+         */
+        patch: operations["update_schedule"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules/{schedule}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause Schedule
+         * @description Stop firing until resumed.
+         */
+        post: operations["pause_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules/{schedule}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Schedule
+         * @description Fire again from now on (runs missed while paused are not fired).
+         */
+        post: operations["resume_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules/{schedule}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Schedule Runs
+         * @description The runs a schedule fired, newest first, with the job or DAG each submitted.
+         */
+        get: operations["list_schedule_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/schedules/{schedule}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trigger Schedule
+         * @description Fire one run now (logical date = now), whatever the timing says.
+         */
+        post: operations["trigger_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/healthz": {
@@ -519,6 +1016,26 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** AttemptRead */
+        AttemptRead: {
+            /** Error */
+            error: string | null;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Number */
+            number: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** State */
+            state: string;
+            /** Worker Id */
+            worker_id: string;
+        };
         /** AuditPage */
         AuditPage: {
             /** Items */
@@ -558,10 +1075,504 @@ export interface components {
             /** Workspace Id */
             workspace_id: string | null;
         };
+        /**
+         * ChannelCreate
+         * @description A destination: a notifier kind, its settings, and its credentials (write-only).
+         */
+        ChannelCreate: {
+            /**
+             * Config
+             * @description Settings of the kind (its Config).
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Kind
+             * @description A notifier kind: email, webhook, ...
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Secrets
+             * @description Credentials of the kind (its Secrets); never returned.
+             */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        /** ChannelCreated */
+        ChannelCreated: {
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Generated Secrets
+             * @description Secrets Dais generated (a webhook's signing secret): shown only in this reply.
+             */
+            generated_secrets?: {
+                [key: string]: string;
+            };
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Secrets
+             * @description Which secrets are set, e.g. {"has_password": true}.
+             */
+            secrets: {
+                [key: string]: boolean;
+            };
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** ChannelPage */
+        ChannelPage: {
+            /** Items */
+            items: components["schemas"]["ChannelRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * ChannelRead
+         * @description A channel as anyone in the workspace sees it: settings, and which secrets are set.
+         */
+        ChannelRead: {
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Secrets
+             * @description Which secrets are set, e.g. {"has_password": true}.
+             */
+            secrets: {
+                [key: string]: boolean;
+            };
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ChannelTestResult
+         * @description The outcome of sending a test message now.
+         */
+        ChannelTestResult: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error?: string | null;
+            /** Ok */
+            ok: boolean;
+        };
+        /**
+         * ChannelUpdate
+         * @description Changes to a channel: ``config`` keys are merged in; a secret set to null is removed.
+         */
+        ChannelUpdate: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /** Secrets */
+            secrets?: {
+                [key: string]: string | null;
+            } | null;
+        };
+        /** DagNode */
+        DagNode: {
+            /**
+             * After
+             * @description Nodes of this DAG that must succeed first.
+             */
+            after?: string[];
+            /**
+             * Backoff S
+             * @default 10
+             */
+            backoff_s: number;
+            /**
+             * Depends On
+             * @description Ids of jobs that must succeed first.
+             */
+            depends_on?: string[];
+            /** Kind */
+            kind: string;
+            /**
+             * Max Attempts
+             * @default 1
+             */
+            max_attempts: number;
+            /** Name */
+            name?: string | null;
+            /**
+             * Node
+             * @description Unique within the DAG.
+             */
+            node: string;
+            /**
+             * Priority
+             * @default 0
+             */
+            priority: number;
+            resources?: components["schemas"]["Resources"];
+            /** Spec */
+            spec?: {
+                [key: string]: unknown;
+            };
+            /** Timeout S */
+            timeout_s?: number | null;
+        };
+        /** DagRead */
+        DagRead: {
+            /** Dag Id */
+            dag_id: string;
+            /**
+             * Edges
+             * @description (upstream job id, downstream job id) pairs.
+             */
+            edges: [
+                string,
+                string
+            ][];
+            /** Jobs */
+            jobs: components["schemas"]["JobRead"][];
+            /** Name */
+            name: string;
+        };
+        /**
+         * DagSubmit
+         * @description A group of jobs with dependencies between them.
+         */
+        DagSubmit: {
+            /**
+             * Name
+             * @default dag
+             */
+            name: string;
+            /** Nodes */
+            nodes: components["schemas"]["DagNode"][];
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * DeliveryRead
+         * @description One message to one channel, with every try to send it.
+         */
+        DeliveryRead: {
+            /** Attempts */
+            attempts: number;
+            /** Channel Id */
+            channel_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Event */
+            event: string;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Next Try At */
+            next_try_at: string | null;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Rule Id */
+            rule_id: string | null;
+            /** Sent At */
+            sent_at: string | null;
+            state: components["schemas"]["DeliveryState"];
+            /** Tries */
+            tries?: components["schemas"]["DeliveryTryRead"][];
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * DeliveryState
+         * @enum {string}
+         */
+        DeliveryState: "pending" | "sent" | "failed";
+        /** DeliveryTryRead */
+        DeliveryTryRead: {
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Number */
+            number: number;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** JobDetail */
+        JobDetail: {
+            /** Attempt */
+            attempt: number;
+            /** Attempts */
+            attempts?: components["schemas"]["AttemptRead"][];
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** Cpus */
+            cpus: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dag Id */
+            dag_id: string | null;
+            /** Dag Name */
+            dag_name?: string | null;
+            /** Dag Node */
+            dag_node: string | null;
+            /** Depends On */
+            depends_on?: string[];
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Gpu Ids */
+            gpu_ids: unknown[] | null;
+            /** Gpus */
+            gpus: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Labels */
+            labels: {
+                [key: string]: unknown;
+            };
+            /** Lease Owner */
+            lease_owner: string | null;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Priority */
+            priority: number;
+            /** Progress */
+            progress: number | null;
+            /** Progress Message */
+            progress_message: string | null;
+            /** Queued At */
+            queued_at: string | null;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Spec */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** Started At */
+            started_at: string | null;
+            state: components["schemas"]["JobState"];
+            /** Timeout S */
+            timeout_s: number | null;
+            /** Wait Reason */
+            wait_reason: string | null;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** JobPage */
+        JobPage: {
+            /** Items */
+            items: components["schemas"]["JobRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** JobRead */
+        JobRead: {
+            /** Attempt */
+            attempt: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** Cpus */
+            cpus: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dag Id */
+            dag_id: string | null;
+            /** Dag Name */
+            dag_name?: string | null;
+            /** Dag Node */
+            dag_node: string | null;
+            /** Depends On */
+            depends_on?: string[];
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Gpu Ids */
+            gpu_ids: unknown[] | null;
+            /** Gpus */
+            gpus: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Labels */
+            labels: {
+                [key: string]: unknown;
+            };
+            /** Lease Owner */
+            lease_owner: string | null;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Priority */
+            priority: number;
+            /** Progress */
+            progress: number | null;
+            /** Progress Message */
+            progress_message: string | null;
+            /** Queued At */
+            queued_at: string | null;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Spec */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** Started At */
+            started_at: string | null;
+            state: components["schemas"]["JobState"];
+            /** Timeout S */
+            timeout_s: number | null;
+            /** Wait Reason */
+            wait_reason: string | null;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * JobState
+         * @description Where a job is in its life.
+         *
+         *     ``pending`` waits for its dependencies; ``queued`` may run as soon as quota and capacity allow;
+         *     ``retrying`` failed an attempt and waits out its backoff before being queued again.
+         * @enum {string}
+         */
+        JobState: "pending" | "queued" | "running" | "retrying" | "succeeded" | "failed" | "cancelled" | "upstream_failed";
+        /**
+         * JobSubmit
+         * @description A job to run: a kind, its spec, and how to run it.
+         */
+        JobSubmit: {
+            /**
+             * Backoff S
+             * @default 10
+             */
+            backoff_s: number;
+            /**
+             * Depends On
+             * @description Ids of jobs that must succeed first.
+             */
+            depends_on?: string[];
+            /** Kind */
+            kind: string;
+            /**
+             * Max Attempts
+             * @default 1
+             */
+            max_attempts: number;
+            /** Name */
+            name?: string | null;
+            /**
+             * Priority
+             * @default 0
+             */
+            priority: number;
+            resources?: components["schemas"]["Resources"];
+            /** Spec */
+            spec?: {
+                [key: string]: unknown;
+            };
+            /** Timeout S */
+            timeout_s?: number | null;
+        };
+        /** KindRead */
+        KindRead: {
+            /** Description */
+            description: string;
+            /** Error */
+            error?: string | null;
+            /** Name */
+            name: string;
+            /** Spec Schema */
+            spec_schema: {
+                [key: string]: unknown;
+            };
         };
         /** LoginLinkRead */
         LoginLinkRead: {
@@ -649,6 +1660,25 @@ export interface components {
             /** Workspace Id */
             workspace_id: string;
         };
+        /** NotifierKindRead */
+        NotifierKindRead: {
+            /** Capabilities */
+            capabilities: string[];
+            /** Config Schema */
+            config_schema: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Error */
+            error?: string | null;
+            /** Name */
+            name: string;
+            /** Secrets Schema */
+            secrets_schema: {
+                [key: string]: unknown;
+            };
+        };
         /** PasswordChange */
         PasswordChange: {
             /**
@@ -714,12 +1744,307 @@ export interface components {
             /** Priority */
             priority?: number | null;
         };
+        /** Resources */
+        Resources: {
+            /**
+             * Cpus
+             * @description CPU cores.
+             * @default 1
+             */
+            cpus: number;
+            /**
+             * Gpus
+             * @description Whole GPUs.
+             * @default 0
+             */
+            gpus: number;
+            /**
+             * Labels
+             * @description Worker labels the job needs.
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Memory Mb
+             * @description Memory in MB.
+             * @default 512
+             */
+            memory_mb: number;
+        };
         /**
          * Role
          * @description A member's role in a workspace. ``annotator`` and ``reviewer`` are for labeling work.
          * @enum {string}
          */
         Role: "owner" | "admin" | "editor" | "viewer" | "annotator" | "reviewer";
+        /**
+         * RuleCreate
+         * @description Send ``events`` of the jobs in scope to a channel. At most one scope; none: every job.
+         */
+        RuleCreate: {
+            /**
+             * Channel
+             * @description Channel id or name.
+             */
+            channel: string;
+            /**
+             * Dag Id
+             * @description Only the jobs of this DAG.
+             */
+            dag_id?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Events */
+            events: components["schemas"]["RuleEvent"][];
+            /**
+             * Job Id
+             * @description Only this job.
+             */
+            job_id?: string | null;
+            /**
+             * Job Name Pattern
+             * @description Only jobs whose name matches (glob: train-*).
+             */
+            job_name_pattern?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Running Longer Than S
+             * @description With the running_longer event: the limit.
+             */
+            running_longer_than_s?: number | null;
+            /**
+             * Schedule Id
+             * @description Only jobs this schedule submitted.
+             */
+            schedule_id?: string | null;
+        };
+        /**
+         * RuleEvent
+         * @description What a rule can be notified about.
+         * @enum {string}
+         */
+        RuleEvent: "succeeded" | "failed" | "cancelled" | "running_longer";
+        /** RulePage */
+        RulePage: {
+            /** Items */
+            items: components["schemas"]["RuleRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** RuleRead */
+        RuleRead: {
+            /** Channel Id */
+            channel_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dag Id */
+            dag_id: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Job Name Pattern */
+            job_name_pattern: string | null;
+            /** Name */
+            name: string;
+            /** Running Longer Than S */
+            running_longer_than_s: number | null;
+            /** Schedule Id */
+            schedule_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** RuleUpdate */
+        RuleUpdate: {
+            /** Channel */
+            channel?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Events */
+            events?: components["schemas"]["RuleEvent"][] | null;
+            /** Name */
+            name?: string | null;
+            /** Running Longer Than S */
+            running_longer_than_s?: number | null;
+        };
+        /** ScheduleCreate */
+        ScheduleCreate: {
+            /**
+             * Catchup
+             * @description After downtime: `skip` runs only the latest missed run, `all` runs each.
+             * @default skip
+             * @enum {string}
+             */
+            catchup: "skip" | "all";
+            /**
+             * Cron
+             * @description A cron expression, e.g. `0 3 * * *`.
+             */
+            cron?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Interval S
+             * @description Or: every N seconds.
+             */
+            interval_s?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Paused
+             * @default false
+             */
+            paused: boolean;
+            /**
+             * Start At
+             * @description First run not before this (default: now).
+             */
+            start_at?: string | null;
+            template: components["schemas"]["ScheduleTemplate"];
+            /**
+             * Timezone
+             * @description IANA time zone the cron is read in.
+             * @default UTC
+             */
+            timezone: string;
+            /**
+             * Variables
+             * @description Extra ${variables} for the template.
+             */
+            variables?: {
+                [key: string]: string;
+            };
+        };
+        /** SchedulePage */
+        SchedulePage: {
+            /** Items */
+            items: components["schemas"]["ScheduleRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /** Catchup */
+            catchup: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cron */
+            cron: string | null;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /** Interval S */
+            interval_s: number | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Run At */
+            last_run_at: string | null;
+            /** Name */
+            name: string;
+            /** Next Run At */
+            next_run_at: string | null;
+            /**
+             * Next Runs
+             * @description The next few run times.
+             */
+            next_runs?: string[];
+            /** Owner Id */
+            owner_id: string | null;
+            /** Paused */
+            paused: boolean;
+            /** Template */
+            template: {
+                [key: string]: unknown;
+            };
+            /** Timezone */
+            timezone: string;
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** ScheduleRunPage */
+        ScheduleRunPage: {
+            /** Items */
+            items: components["schemas"]["ScheduleRunRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ScheduleRunRead */
+        ScheduleRunRead: {
+            /** Dag Id */
+            dag_id: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Fired At
+             * Format: date-time
+             */
+            fired_at: string;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /**
+             * Logical Date
+             * Format: date-time
+             */
+            logical_date: string;
+            /** Schedule Id */
+            schedule_id: string;
+        };
+        /**
+         * ScheduleTemplate
+         * @description What a schedule submits: one job or one DAG, with ``${variables}`` left in its strings.
+         */
+        ScheduleTemplate: {
+            dag?: components["schemas"]["DagSubmit"] | null;
+            job?: components["schemas"]["JobSubmit"] | null;
+        };
+        /** ScheduleUpdate */
+        ScheduleUpdate: {
+            /** Catchup */
+            catchup?: ("skip" | "all") | null;
+            /** Cron */
+            cron?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Interval S */
+            interval_s?: number | null;
+            template?: components["schemas"]["ScheduleTemplate"] | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Variables */
+            variables?: {
+                [key: string]: string;
+            } | null;
+        };
         /** TokenCreate */
         TokenCreate: {
             /**
@@ -875,6 +2200,68 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WorkerRead */
+        WorkerRead: {
+            /**
+             * Alive
+             * @default false
+             */
+            alive: boolean;
+            /** Cpus */
+            cpus: number;
+            /** Executor */
+            executor: string;
+            /** Gpu Ids */
+            gpu_ids: unknown[];
+            /**
+             * Heartbeat At
+             * Format: date-time
+             */
+            heartbeat_at: string;
+            /** Host */
+            host: string;
+            /** Id */
+            id: string;
+            /** Labels */
+            labels: {
+                [key: string]: unknown;
+            };
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            /** Pid */
+            pid: number;
+            /**
+             * Running
+             * @description Ids of the jobs it runs now.
+             */
+            running?: string[];
+            /** Slots */
+            slots: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** State */
+            state: string;
+            /**
+             * Used Cpus
+             * @default 0
+             */
+            used_cpus: number;
+            /**
+             * Used Gpus
+             * @default 0
+             */
+            used_gpus: number;
+            /**
+             * Used Memory Mb
+             * @default 0
+             */
+            used_memory_mb: number;
         };
         /** WorkspaceCreate */
         WorkspaceCreate: {
@@ -1068,6 +2455,26 @@ export interface operations {
             };
         };
     };
+    list_job_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KindRead"][];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -1115,6 +2522,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_notifier_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifierKindRead"][];
                 };
             };
         };
@@ -1371,6 +2798,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_workers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerRead"][];
                 };
             };
         };
@@ -1800,6 +3247,291 @@ export interface operations {
             };
         };
     };
+    submit_dag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DagSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DagRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DagRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_jobs: {
+        parameters: {
+            query?: {
+                /** @description Only these states. */
+                state?: components["schemas"]["JobState"][] | null;
+                kind?: string | null;
+                dag_id?: string | null;
+                q?: string | null;
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    submit_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_logs: {
+        parameters: {
+            query?: {
+                /** @description Default: the latest. */
+                attempt?: number | null;
+                /** @description Only about the last N bytes. */
+                tail?: number | null;
+                /** @description Keep streaming until the job ends. */
+                follow?: boolean;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_members: {
         parameters: {
             query?: {
@@ -1945,6 +3677,461 @@ export interface operations {
             };
         };
     };
+    list_channels: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["DeliveryState"] | null;
+                rule_id?: string | null;
+                job_id?: string | null;
+                /** @description Channel id or name. */
+                channel?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: {
+                /** @description Only rules sending to this channel. */
+                channel?: string | null;
+                /** @description Only rules scoped to this job. */
+                job_id?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_quota: {
         parameters: {
             query?: never;
@@ -2000,6 +4187,314 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuotaRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_schedules: {
+        parameters: {
+            query?: {
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pause_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_schedule_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRunPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trigger_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRunRead"];
                 };
             };
             /** @description Validation Error */

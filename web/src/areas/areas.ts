@@ -6,6 +6,8 @@ export interface Area {
   title: string
   summary: string
   plans: string[]
+  /** Built: its pages replace the "coming" page. */
+  available?: boolean
 }
 
 export const AREAS: Area[] = [
@@ -78,6 +80,7 @@ export const AREAS: Area[] = [
   {
     key: 'jobs',
     title: 'Jobs',
+    available: true,
     summary: 'Every batch job of the workspace: queued, running and finished, with logs and resources.',
     plans: [
       'A queue with leases and retries; jobs scheduled by free resources, quota and priority.',

@@ -94,7 +94,13 @@ export default function OverviewPage() {
                       <Typography.Paragraph type="secondary" style={{ margin: '6px 0 0', fontSize: 13 }}>
                         {a.summary}
                       </Typography.Paragraph>
-                      <Tag style={{ marginTop: 8 }}>Coming</Tag>
+                      {a.available ? (
+                        <Tag color="green" style={{ marginTop: 8 }}>
+                          Available
+                        </Tag>
+                      ) : (
+                        <Tag style={{ marginTop: 8 }}>Coming</Tag>
+                      )}
                     </Card>
                   </Link>
                 </Col>
