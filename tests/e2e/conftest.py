@@ -1,4 +1,4 @@
-"""Browser-test fixtures: a real API server serving the built web UI, and Debian's Chromium.
+"""Browser-test fixtures: a real API server serving the built web UI, a job worker, and Debian's Chromium.
 
 The server runs uvicorn in a background thread on a free loopback port, on the test's own database.
 Chromium is the system one (``/usr/bin/chromium``); the tests never download a browser.
@@ -19,8 +19,12 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from dais.app import create_app
+from dais.core.settings import Settings
 from dais.db import Database
+from dais.jobs.worker import JobWorker
+from dais.storage import open_store
 from tests.conftest import make_settings
+from tests.jobs.conftest import running_worker
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "web" / "dist"
@@ -45,6 +49,7 @@ def _free_port() -> int:
 class LiveServer:
     url: str
     db: Database
+    settings: Settings
 
 
 @pytest.fixture
@@ -68,10 +73,20 @@ def live_server(tmp_path: Path, db_url: str, db: Database) -> Iterator[LiveServe
             pytest.fail("The API server did not start for the browser tests.")
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", db)
+        yield LiveServer(f"http://127.0.0.1:{port}", db, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def job_worker(live_server: LiveServer) -> Iterator[JobWorker]:
+    """A job worker beside the server, on its database and artifact store (4 CPUs, 8 GiB, 4 slots)."""
+    store = open_store(live_server.settings)
+    with running_worker(
+        live_server.settings, live_server.db, store, name="worker-1", cpus=4.0, memory_mb=8192, slots=4
+    ) as worker:
+        yield worker
 
 
 @pytest.fixture(scope="session")
