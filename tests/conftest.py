@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh metadata database per test (SQLite or PostgreSQL), an app, users, tokens.
 
-``DAIS_TEST_DATABASE_URL`` picks the database: unset runs on SQLite; a PostgreSQL URL runs every
-test on a fresh database cloned from a template migrated once per session.
+``DAIS_TEST_DATABASE_URL`` picks the database: unset runs on SQLite, each test on its own copy of a
+database file migrated once per session; a PostgreSQL URL runs the tests on one database migrated
+once per session (per xdist worker) and emptied around every test.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from dais.app import create_app
 from dais.core.settings import (
@@ -57,43 +59,146 @@ def _cheap_password_hashing() -> Iterator[None]:
         yield
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fresh_database: on PostgreSQL, give the test a database cloned for it alone (for a test that "
+        "changes the schema or the Alembic revision)",
+    )
+
+
+class _PgDatabases:
+    """The test databases on one PostgreSQL server, for one test session (one per xdist worker).
+
+    A template is migrated once and a working database is cloned from it. Tests share the working
+    database, emptied before and after each test: emptying ends every other connection to it (a
+    server, worker thread or subprocess a test left behind), then deletes the rows of every table but
+    ``alembic_version``, children first, in one transaction under a lock timeout. DELETE rather than
+    TRUNCATE: on these small tables TRUNCATE, which replaces every table's files, costs more than the
+    clone it would save. If emptying fails or the test moved the Alembic revision, the working
+    database is replaced by a fresh clone.
+    """
+
+    LOCK_TIMEOUT = "5s"
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        tag = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:10]}"
+        self.template = f"dais_tpl_{tag}"
+        self.name = f"dais_t_{tag}"
+        self.engine = create_engine(self.url(self.name))
+        try:
+            self._execute(f'CREATE DATABASE "{self.template}"')
+            upgrade(self.url(self.template))
+            self._execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+            self._plan()
+        except BaseException:
+            self.close()
+            raise
+
+    def _plan(self) -> None:
+        with self.engine.connect() as conn:
+            meta = MetaData()
+            meta.reflect(bind=conn)
+            quote = conn.dialect.identifier_preparer
+            tables = [t for t in reversed(meta.sorted_tables) if t.name != "alembic_version"]
+            sequences = conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            self._empty_sql = ";\n".join(
+                [f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'"]
+                + [str(t.delete().compile(conn)) for t in tables]
+                + [f"ALTER SEQUENCE {quote.quote(s)} RESTART" for s in sequences]
+            )
+            self._revision = self._revisions(conn)
+
+    def url(self, name: str) -> str:
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def _execute(self, sql: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(sql))
+
+    @staticmethod
+    def _revisions(conn: Connection) -> list[str]:
+        return sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+    def empty(self) -> None:
+        """Make the working database as it was after migrating: no rows, the same revision."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                conn.exec_driver_sql(self._empty_sql)
+                if self._revisions(conn) == self._revision:
+                    return
+        except DBAPIError:  # a lock not granted in time, a table the test dropped
+            pass
+        self.engine.dispose()
+        self.drop(self.name)
+        self._execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+
+    def clone(self) -> str:
+        """A new database cloned from the template (drop it with ``drop``)."""
+        name = f"dais_t_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def drop(self, name: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.drop(self.name)
+        self.drop(self.template)
+        self.admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database to copy: a SQLite file, or a PostgreSQL template database name."""
+def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | _PgDatabases]:
+    """A migrated SQLite file to copy, or the session's PostgreSQL databases."""
     pg = _pg_admin_url()
     if pg is None:
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade(f"sqlite:///{path}")
         yield str(path)
         return
-    name = f"dais_tpl_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    upgrade(make_url(pg).set(database=name).render_as_string(hide_password=False))
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    databases = _PgDatabases(pg)
+    try:
+        yield databases
+    finally:
+        databases.close()
 
 
 @pytest.fixture
-def db_url(_db_template: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for this test only."""
-    pg = _pg_admin_url()
-    if pg is None:
+def db_url(_db_template: str | _PgDatabases, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database with no rows in it, for this test only.
+
+    SQLite: a copy of the migrated template file. PostgreSQL: the session's working database,
+    emptied before and after the test, or with the ``fresh_database`` marker a clone of its own.
+    """
+    if isinstance(_db_template, str):
         path = tmp_path / "dais.db"
         shutil.copy(_db_template, path)
         yield f"sqlite:///{path}"
         return
-    name = f"dais_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_db_template}"'))
-    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    if request.node.get_closest_marker("fresh_database"):
+        name = _db_template.clone()
+        try:
+            yield _db_template.url(name)
+        finally:
+            _db_template.drop(name)
+        return
+    _db_template.empty()  # whatever outlived the previous test's teardown is gone too
+    try:
+        yield _db_template.url(_db_template.name)
+    finally:
+        _db_template.empty()
 
 
 def make_settings(home: Path, db_url: str, *, artifacts_url: str | None = None, **api: object) -> Settings:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dais.app import OPENAPI_URL, create_app
+from dais.core.errors import ServiceUnavailable
 from dais.core.logging import configure_logging
 from tests.conftest import Actor, World, make_settings
 
@@ -103,6 +104,26 @@ def test_unexpected_error_gets_500_problem_without_internals(
     logged = [rec for rec in caplog.records if rec.exc_info and "boom" in rec.getMessage()]
     assert logged
     assert "hunter2" in logging.Formatter().formatException(logged[0].exc_info)  # type: ignore[arg-type]
+
+
+def test_an_error_carries_its_http_headers_into_the_problem_reply(settings, db) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings, db=db)
+
+    @app.get("/test-only/busy")
+    def busy() -> None:
+        raise ServiceUnavailable("Try again shortly.", headers={"Retry-After": "7"}, hint="busy")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # before the web UI's catch-all
+    with TestClient(app) as client:
+        r = client.get("/test-only/busy")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == PROBLEM
+    assert r.headers["retry-after"] == "7"
+    body = r.json()
+    assert body["code"] == "unavailable"
+    assert body["hint"] == "busy"
+    assert "headers" not in body
+    assert "Retry-After" not in r.text
 
 
 def test_healthz_answers_without_auth(client: TestClient) -> None:

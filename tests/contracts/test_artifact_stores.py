@@ -99,6 +99,15 @@ class ArtifactStoreContract:
         assert everything == ["p/a.txt", "p/b.txt", "p/sub/c.txt", "p/sub/deeper/d.txt", "q/other.txt"]
         assert [o.key for o in store.list("", recursive=False)] == ["p/", "q/"]
 
+    def test_keys_starting_with_a_dot_are_listed(self, store: ArtifactStore) -> None:
+        for key in (".config/x", "p/.env", "p/.hidden/y", ".upload-notes.txt"):
+            store.put_bytes(key, b"x")
+        everything = [o.key for o in store.list("", recursive=True)]
+        assert everything == [".config/x", ".upload-notes.txt", "p/.env", "p/.hidden/y"]
+        assert [o.key for o in store.list("", recursive=False)] == [".config/", ".upload-notes.txt", "p/"]
+        assert [o.key for o in store.list("p/", recursive=False)] == ["p/.env", "p/.hidden/"]
+        assert [o.key for o in store.list(".config/")] == [".config/x"]
+
     def test_list_by_partial_name(self, store: ArtifactStore) -> None:
         for key in ("runs/run-1.json", "runs/run-2.json", "runs/other.json"):
             store.put_bytes(key, b"{}")
@@ -220,6 +229,7 @@ class TestLocalArtifactStore(ArtifactStoreContract):
         writer.write(b"x")
         assert store.list("", recursive=True) == []
         assert store.list("a/", recursive=False) == []
+        assert store.list("a/.upload-") == []
         writer.abort()
         assert list((tmp_path / "artifacts" / "a").iterdir()) == []
 

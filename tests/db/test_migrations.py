@@ -114,6 +114,7 @@ def test_create_app_refuses_a_database_at_an_old_revision(empty_db_url: str, tmp
     assert head_revision() in message
 
 
+@pytest.mark.fresh_database  # it moves the Alembic revision back
 def test_readyz_answers_503_problem_when_the_schema_goes_stale(db_url: str, tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path / "home", db_url))
     with TestClient(app) as client:

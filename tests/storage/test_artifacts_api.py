@@ -83,17 +83,24 @@ def test_large_streaming_upload_and_ranged_download(client: TestClient, team: di
         assert r.headers["content-length"] == str(end - start)
 
 
-def test_unsatisfiable_range_gets_416(client: TestClient, team: dict[str, Actor]) -> None:
+def test_unsatisfiable_range_gets_416_naming_the_size(client: TestClient, team: dict[str, Actor]) -> None:
     client.put(f"{ART}/small.txt", content=b"0123456789", headers=team["ed"].headers)
     for header in ("bytes=10-", "bytes=100-200", "bytes=-0"):
         r = client.get(f"{ART}/small.txt", headers=team["vic"].headers | {"Range": header})
         assert r.status_code == 416, header
         assert r.headers["content-type"] == PROBLEM
+        assert r.headers["content-range"] == "bytes */10"
         assert r.json()["size"] == 10
-    # Range forms this server does not serve are answered with the whole object.
-    r = client.get(f"{ART}/small.txt", headers=team["vic"].headers | {"Range": "bytes=0-1,4-5"})
-    assert r.status_code == 200
-    assert r.content == b"0123456789"
+    r = client.head(f"{ART}/small.txt", headers=team["vic"].headers | {"Range": "bytes=10-"})
+    assert r.status_code == 416
+    assert r.headers["content-range"] == "bytes */10"
+    # Range forms this server does not serve, and invalid ranges (RFC 9110: last before first), are
+    # ignored: the whole object.
+    for header in ("bytes=0-1,4-5", "bytes=5-2", "bytes=20-3", "items=0-1", "bytes=x-y"):
+        r = client.get(f"{ART}/small.txt", headers=team["vic"].headers | {"Range": header})
+        assert r.status_code == 200, header
+        assert r.content == b"0123456789"
+        assert "content-range" not in r.headers
 
 
 def test_head_gives_size_etag_and_modified_time(client: TestClient, team: dict[str, Actor]) -> None:

@@ -30,7 +30,7 @@ def problem_response(
     error: DaisError, request: Request | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     body = error.to_problem(instance=request.url.path if request else None, request_id=request_id_var.get())
-    extra = dict(headers or {})
+    extra = {**error.headers, **(headers or {})}
     if isinstance(error, Unauthenticated):
         extra.setdefault("WWW-Authenticate", 'Bearer realm="dais", Basic realm="dais"')
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM, headers=extra)

@@ -41,21 +41,32 @@ async def list_artifacts(
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The ``[start, end)`` a ``Range`` header selects; ``None`` for the whole object.
+
+    Forms this server does not serve (several ranges, other units) and invalid ones (``bytes=5-2``)
+    are ignored, as RFC 9110 allows; a valid range outside the object is 416.
+    """
     if not header:
         return None
     m = _RANGE.match(header.strip())
     if not m or (not m.group(1) and not m.group(2)):
-        return None  # unsupported forms (several ranges, other units) get the whole object
+        return None
     if not m.group(1):
         length = int(m.group(2))
         if length == 0:
-            raise RangeNotSatisfiable("A suffix range of zero bytes selects nothing.", size=size)
+            raise _unsatisfiable("A suffix range of zero bytes selects nothing.", size)
         return max(size - length, 0), size
     start = int(m.group(1))
+    if m.group(2) and int(m.group(2)) < start:
+        return None
+    if start >= size:
+        raise _unsatisfiable(f"The range {header!r} lies outside the object ({size} bytes).", size)
     end = min(int(m.group(2)) + 1, size) if m.group(2) else size
-    if start >= size or end <= start:
-        raise RangeNotSatisfiable(f"The range {header!r} lies outside the object ({size} bytes).", size=size)
     return start, end
+
+
+def _unsatisfiable(detail: str, size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(detail, size=size, headers={"Content-Range": f"bytes */{size}"})
 
 
 _DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -82,13 +82,17 @@ class FsspecArtifactStore(ArtifactStore):
             return []
         for raw in entries:
             key = self._key(raw["name"])
-            if not key.startswith(prefix) or key.startswith(".") or "/." in key:
+            if not key.startswith(prefix) or self._is_internal(key):
                 continue
             if raw.get("type") == "directory":
                 out.append(ObjectInfo(key=key + "/", size=0, etag=None, modified=None))
             else:
                 out.append(self._info(key, raw))
         return sorted(out, key=lambda o: o.key)
+
+    def _is_internal(self, key: str) -> bool:
+        """Whether ``key`` is a file of the store's own (never listed); none by default."""
+        return False
 
     def delete(self, key: str) -> bool:
         path = self._path(key)

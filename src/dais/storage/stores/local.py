@@ -8,6 +8,7 @@ the root.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -20,6 +21,7 @@ from dais.storage.stores.base import ObjectInfo, Writer
 from dais.storage.stores.fsspec_store import FsspecArtifactStore
 
 _TMP_PREFIX = ".upload-"
+_TMP_NAME = re.compile(rf"(?:^|/){re.escape(_TMP_PREFIX)}[0-9a-f]{{32}}$")
 
 
 class LocalArtifactStore(FsspecArtifactStore):
@@ -42,6 +44,9 @@ class LocalArtifactStore(FsspecArtifactStore):
         if real != self.root and not real.startswith(self.root + os.sep):
             raise UnsafePath(f"Artifact key {key!r} resolves outside the artifact store (a symlink?).")
         return path
+
+    def _is_internal(self, key: str) -> bool:
+        return _TMP_NAME.search(key) is not None  # an upload not yet committed
 
     def open_writer(self, key: str) -> Writer:
         return _AtomicLocalWriter(self, key)
