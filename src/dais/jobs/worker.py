@@ -50,7 +50,7 @@ class WorkerConfig:
     slots: int = 4
     executor: str = "local"
     poll_s: float = 0.02
-    idle_poll_s: float = 0.25
+    idle_poll_s: float = 0.06
     heartbeat_s: float = 5.0
     lease_s: float = queue.LEASE_SECONDS
     reap_s: float = 5.0
