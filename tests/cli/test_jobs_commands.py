@@ -165,6 +165,11 @@ def test_list_get_logs_cancel_retry_kinds_and_workers(
     again = as_json(run("jobs", "retry", slow["id"], "-w", team, "-o", "json"))
     assert again["state"] == "queued"
     run("jobs", "cancel", slow["id"], "-w", team)
+    # The retried job may already have started: its cancel ends once the worker has stopped it.
+    deadline = time.monotonic() + 20
+    while as_json(run("jobs", "get", slow["id"], "-w", team, "-o", "json"))["state"] != "cancelled":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     finished = run("jobs", "cancel", done["id"], "-w", team, ok=False)
     assert finished.exit_code == 1
     assert "already finished" in finished.output
