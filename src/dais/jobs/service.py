@@ -53,9 +53,8 @@ def live_workers(session: Session) -> list[Worker]:
     return list(session.scalars(select(Worker).where(Worker.state != "gone", Worker.heartbeat_at >= cutoff)))
 
 
-def check_placeable(session: Session, spec: JobSubmit, loc: list[str]) -> str | None:
-    """Refuse a request no live worker could ever satisfy; a wait reason if no worker is online."""
-    workers = live_workers(session)
+def check_placeable(workers: list[Worker], spec: JobSubmit, loc: list[str]) -> str | None:
+    """Refuse a request none of the live ``workers`` could ever satisfy; a wait reason if none is online."""
     if not workers:
         return f"{WaitReason.capacity}: no worker is online"
     r = spec.resources
@@ -111,7 +110,7 @@ def _new_job(
 
 def submit_job(session: Session, ctx: AuditContext, access: WorkspaceAccess, spec: JobSubmit) -> Job:
     normalised = validate_spec(spec.kind, spec.spec, ["body"])
-    wait = check_placeable(session, spec, ["body"])
+    wait = check_placeable(live_workers(session), spec, ["body"])
     upstream = []
     for dep_id in dict.fromkeys(spec.depends_on):
         dep = session.get(Job, dep_id)
@@ -195,7 +194,8 @@ def submit_dag(session: Session, ctx: AuditContext, access: WorkspaceAccess, dag
     normalised = {
         n.node: validate_spec(n.kind, n.spec, ["body", "nodes", str(i)]) for i, n in enumerate(dag.nodes)
     }
-    waits = {n.node: check_placeable(session, n, ["body", "nodes", str(i)]) for i, n in enumerate(dag.nodes)}
+    workers = live_workers(session)  # one query for the whole DAG
+    waits = {n.node: check_placeable(workers, n, ["body", "nodes", str(i)]) for i, n in enumerate(dag.nodes)}
     jobs: dict[str, Job] = {}
     dag_id = None
     for node in dag.nodes:

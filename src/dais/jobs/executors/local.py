@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from dais.core.errors import ServiceUnavailable
@@ -59,9 +60,9 @@ class _Zygote:
             self.ready = False
             self.cond.notify_all()
 
-    def _wait(self, predicate: object, timeout: float, message: str) -> None:
+    def _wait(self, predicate: Callable[[], bool], timeout: float, message: str) -> None:
         with self.cond:
-            if not self.cond.wait_for(predicate, timeout=timeout):  # type: ignore[arg-type]
+            if not self.cond.wait_for(predicate, timeout=timeout):
                 raise ServiceUnavailable(message)
 
     def alive(self) -> bool:

@@ -14,6 +14,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
+from dais.core.errors import NotFound
+
 CHUNK_SIZE = 1024 * 1024
 
 
@@ -90,8 +92,6 @@ class ArtifactStore(abc.ABC):
         return count
 
     def exists(self, key: str) -> bool:
-        from dais.core.errors import NotFound
-
         try:
             self.stat(key)
         except NotFound:
