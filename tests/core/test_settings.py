@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from dais.db import Database
 from dais.tenancy.auth import authenticate_password
 from dais.tenancy.bootstrap import DEFAULT_WORKSPACE, ensure_admin
 from dais.tenancy.models import Membership, User, Workspace
+from tests.conftest import make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +128,27 @@ def test_ensure_admin_without_password_generates_one(db: Database) -> None:
     assert boot.generated_password
     with db.session(write=False) as s:
         assert authenticate_password(s, "admin", boot.generated_password).username == "admin"
+
+
+def test_platform_env_reproduces_the_settings_in_a_child_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+
+    from dais.core.settings import DataSettings, SecuritySettings
+
+    original = dataclasses.replace(
+        make_settings(tmp_path / "home", "sqlite:///" + str(tmp_path / "x.db")),
+        security=SecuritySettings(secret_key=SecretStr("s3cret")),
+        data=DataSettings(allowed_roots=[tmp_path], sample_rows=7),
+    )
+    for key, value in original.platform_env().items():
+        monkeypatch.setenv(key, value)
+    loaded = load_settings()
+    assert loaded.home == original.home
+    assert loaded.database_url == original.database_url
+    assert loaded.artifacts_url == original.artifacts_url
+    assert loaded.secret_key() == b"s3cret"
+    assert loaded.data.allowed_roots == [tmp_path]
+    assert loaded.data.sample_rows == 7
+    assert loaded.api.cookie_secure is False

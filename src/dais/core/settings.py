@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -111,6 +112,20 @@ class JobsSettings(BaseSettings):
     allowed_roots: list[Path] = Field(default_factory=list)
 
 
+class DataSettings(BaseSettings):
+    """Data sources: which local folders may be read, and how much a sample may hold."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIS_DATA_", extra="ignore")
+
+    # Folders (local disks, NFS mounts) a `file` connection may read: an admin's allow-list.
+    # Empty means no `file` connection can be created.
+    allowed_roots: list[Path] = Field(default_factory=list)
+    sample_rows: int = Field(default=100, ge=1, le=10_000, description="Rows kept as a dataset's sample.")
+    sample_max_bytes: int = Field(default=1024 * 1024, ge=1024, description="Byte cap on a kept sample.")
+    source_timeout_s: float = Field(default=20.0, gt=0, description="Longest wait on a source call.")
+    preview_timeout_s: float = Field(default=30.0, gt=0, description="Longest an interactive preview runs.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All subsystem settings together, resolved against one home directory."""
@@ -123,6 +138,7 @@ class Settings:
     security: SecuritySettings
     log: LogSettings
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    data: DataSettings = field(default_factory=DataSettings)
 
     @property
     def database_url(self) -> str:
@@ -139,6 +155,21 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    def platform_env(self) -> dict[str, str]:
+        """Environment that lets a trusted child process (a platform job) load these same settings.
+
+        Only platform job kinds (``JobKind.platform_access``) get it: it carries the database URL
+        and the instance secret, which user code never sees.
+        """
+        env = {"DAIS_HOME": str(self.home)}
+        for f in fields(self):
+            model = getattr(self, f.name)
+            if isinstance(model, BaseSettings):
+                env.update(_as_env(model))
+        env["DAIS_DATABASE_URL"] = self.database_url
+        env["DAIS_ARTIFACTS_URL"] = self.artifacts_url
+        return env
 
     def secret_key(self) -> bytes:
         """The instance secret: from settings, else a key file created once in ``DAIS_HOME/keys``."""
@@ -168,6 +199,23 @@ def _key_file(path: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def _as_env(model: BaseSettings) -> dict[str, str]:
+    prefix = str(model.model_config.get("env_prefix") or "")
+    out: dict[str, str] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str | int | float | Path):
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+        else:
+            text = json.dumps(value, default=str)
+        out[f"{prefix}{name}".upper()] = text
+    return out
+
+
 def load_settings(**home_override: Path) -> Settings:
     """Read every subsystem's settings from the environment (and ``.env`` is not consulted)."""
     home = (home_override.get("home") or HomeSettings().resolved()).expanduser().resolve()
@@ -180,4 +228,5 @@ def load_settings(**home_override: Path) -> Settings:
         security=SecuritySettings(),
         log=LogSettings(),
         jobs=JobsSettings(),
+        data=DataSettings(),
     )

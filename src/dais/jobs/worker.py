@@ -283,6 +283,13 @@ class JobWorker:
         except DaisError:
             return True  # the run fails with the kind's own error; a token does no harm
 
+    @staticmethod
+    def _platform_access(kind: str) -> bool:
+        try:
+            return job_kinds().get(kind).platform_access
+        except DaisError:
+            return False
+
     def _launch(self, c: queue.Claim, token_id: str | None, secret: str | None) -> None:
         scratch = scratch_dir(self.scratch_root, c.job_id, c.attempt)
         env = {
@@ -294,6 +301,8 @@ class JobWorker:
         }
         if secret:
             env["DAIS_TOKEN"] = secret
+        if self._platform_access(c.kind):
+            env.update(self.settings.platform_env())
         request = RunRequest(
             job_id=c.job_id,
             attempt=c.attempt,

@@ -51,6 +51,10 @@ class JobKind(abc.ABC):
     Spec: ClassVar[type[BaseModel]] = EmptySpec
     #: Whether the job gets ``DAIS_URL``/``DAIS_TOKEN`` (a token limited to its workspace) to call the API.
     api_access: ClassVar[bool] = True
+    #: A trusted platform kind (data registration, pipeline runs): the job process gets the
+    #: platform's own settings (database URL, instance secret) so the handler can call
+    #: :func:`dais.core.settings.load_settings`. Never set it on a kind that runs user code.
+    platform_access: ClassVar[bool] = False
 
     @abc.abstractmethod
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:

@@ -1,0 +1,1 @@
+"""Data: connections to sources, registered datasets (sample, schema, partitions), versions, readers."""
