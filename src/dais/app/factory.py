@@ -21,6 +21,8 @@ from dais.app.middleware import BodyLimitMiddleware, Metrics, RequestContextMidd
 from dais.app.spa import find_web_dist, install_spa
 from dais.core.errors import DaisError, ServiceUnavailable
 from dais.core.settings import Settings
+from dais.data.api import UPLOAD_CHUNK_ROUTE
+from dais.data.api import router as data_router
 from dais.db import Database, check_schema, create_database
 from dais.jobs.api import router as jobs_router
 from dais.jobs.notify.api import router as notify_router
@@ -85,6 +87,7 @@ def create_app(
     app.include_router(jobs_router)
     app.include_router(notify_router)
     app.include_router(schedules_router)
+    app.include_router(data_router)
     app.include_router(login_link_router)
     _install_probes(app, db, settings, metrics)
     install_spa(app, web_dist or find_web_dist())
@@ -93,7 +96,7 @@ def create_app(
         BodyLimitMiddleware,
         default_limit=settings.api.max_body_bytes,
         large_limit=settings.api.max_upload_bytes,
-        large_routes=re.compile(UPLOAD_ROUTE),
+        large_routes=re.compile(f"{UPLOAD_ROUTE}|{UPLOAD_CHUNK_ROUTE}"),
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -1,11 +1,23 @@
-"""Demo content for ``dais up --demo``: real, small, and added only once however often it runs."""
+"""Demo content for ``dais up --demo``: real, small, and added only once however often it runs.
+
+Besides the ``demo`` workspace, its members and the iris CSV, the demo writes two data sets made from
+scikit-learn's bundled data (nothing is downloaded) into ``DAIS_HOME/demo-data`` and registers them
+in the demo workspace through the normal path: a ``file`` connection ``demo-files`` whose root is
+that folder, and a ``data.register`` job per dataset, which the worker pool of ``dais up`` runs.
+For that, ``dais up --demo`` adds the folder to the allowed roots of ``file`` connections
+(:func:`with_demo_root`); an administrator's own ``DAIS_DATA_ALLOWED_ROOTS`` are kept.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dais.cli.demo_data import iris_csv
+from dais.cli.demo_data import IMAGES_FOLDER, TABULAR_FOLDER, iris_csv, write_demo_files
+from dais.core.errors import NotFound
 from dais.core.settings import Settings
 from dais.db import Database
 from dais.storage import WorkspaceArtifacts, open_store
@@ -25,6 +37,22 @@ DEMO_USERS = {
     "bob": ("Bob", Role.viewer),
 }
 IRIS_KEY = "datasets/iris.csv"
+DEMO_DATA_FOLDER = "demo-data"
+DEMO_CONNECTION = "demo-files"
+DEMO_DATASETS = {
+    "breast-cancer": (
+        TABULAR_FOLDER,
+        "parquet",
+        "Breast-cancer diagnoses (scikit-learn's bundled copy of the Wisconsin data set): 569 patients, "
+        "30 measurements and the diagnosis, in daily dt=YYYY-MM-DD parquet partitions.",
+    ),
+    "digits": (
+        IMAGES_FOLDER,
+        "images",
+        "Handwritten digits (scikit-learn's bundled 8x8 digits, scaled up to 32x32 PNG): 1797 images "
+        "in one folder per digit, the folder name being the label.",
+    ),
+}
 
 
 def seed_demo_records(session: Session, admin: User) -> list[str]:
@@ -70,3 +98,86 @@ def seed_demo_artifacts(settings: Settings, db: Database) -> list[str]:
         return []
     arts.store.put_bytes(full_key, iris_csv())
     return [IRIS_KEY]
+
+
+def demo_data_root(settings: Settings) -> Path:
+    """Where the demo's data files live: ``DAIS_HOME/demo-data``."""
+    return settings.home / DEMO_DATA_FOLDER
+
+
+def with_demo_root(settings: Settings) -> Settings:
+    """``settings`` with the demo's data folder among the allowed roots of ``file`` connections.
+
+    Only ``dais up --demo`` does this, for its own process, API and worker pool (jobs inherit the
+    settings); the folder holds nothing but the demo's generated files.
+    """
+    root = demo_data_root(settings).resolve()
+    roots = list(settings.data.allowed_roots)
+    if any(Path(r).expanduser().resolve() == root for r in roots):
+        return settings
+    data = settings.data.model_copy(update={"allowed_roots": [*roots, root]})
+    return dataclasses.replace(settings, data=data)
+
+
+def write_demo_data(settings: Settings) -> list[str]:
+    """The demo's data files in ``DAIS_HOME/demo-data`` (written once); returns what was written."""
+    return [f"{DEMO_DATA_FOLDER}/{name}" for name in write_demo_files(demo_data_root(settings))]
+
+
+def seed_demo_datasets(session: Session, settings: Settings, admin: User) -> list[str]:
+    """The ``demo-files`` connection and a registration job per demo dataset, as the admin.
+
+    A dataset that exists, or whose registration job is still queued or running, is left alone; one
+    whose registration failed before is submitted again.
+    """
+    from dais.data import datasets_service
+    from dais.data.schemas import ConnectionCreate, DatasetCreate
+    from dais.data.service import create_connection, get_connection
+    from dais.data.source import SourceSpec
+    from dais.jobs.models import Job
+    from dais.jobs.states import ACTIVE
+
+    ws = find_workspace(session, DEMO_WORKSPACE)
+    if ws is None:
+        return []
+    added: list[str] = []
+    ctx = AuditContext.system()
+    access = WorkspaceAccess(ws, Role.owner, Principal(admin, "password"))
+    try:
+        conn = get_connection(session, access, DEMO_CONNECTION)
+    except NotFound:
+        spec = ConnectionCreate(
+            name=DEMO_CONNECTION,
+            kind="file",
+            description="The demo's data files, generated from scikit-learn's bundled data sets.",
+            config={"root": str(demo_data_root(settings).resolve())},
+        )
+        conn = create_connection(session, ctx, access, spec, settings=settings)
+        added.append(f"connection {DEMO_CONNECTION}")
+    for name, (path, fmt, description) in DEMO_DATASETS.items():
+        job_name = f"register {name}"
+        pending = session.scalar(
+            select(Job.id).where(
+                Job.workspace_id == ws.id,
+                Job.kind == "data.register",
+                Job.name == job_name,
+                Job.state.in_([str(s) for s in ACTIVE]),
+            )
+        )
+        if pending is not None:
+            continue
+        try:
+            datasets_service.get_dataset(session, access, name)
+            continue
+        except NotFound:
+            pass
+        create = DatasetCreate(
+            name=name,
+            description=description,
+            tags=["demo"],
+            connection=DEMO_CONNECTION,
+            source=SourceSpec(path=path, format=fmt),
+        )
+        datasets_service.submit_registration(session, ctx, access, create, frozenset({"files"}), conn.id)
+        added.append(f"dataset {name} (registering)")
+    return added

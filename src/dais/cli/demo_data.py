@@ -1,9 +1,13 @@
-"""The classic iris measurements (Fisher, 1936; UCI Machine Learning Repository), for demo content."""
+"""Demo content: the classic iris measurements (Fisher, 1936; UCI Machine Learning Repository), and
+files made from scikit-learn's bundled data sets (nothing is downloaded) for the demo's datasets.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
+from pathlib import Path
 
 # Per species: 50 flowers as `sepal_length sepal_width petal_length petal_width`, `;`-separated.
 _IRIS: dict[str, str] = {
@@ -52,3 +56,80 @@ def iris_csv() -> bytes:
         for flower in flowers.split(";"):
             writer.writerow([*flower.split(), species])
     return buf.getvalue().encode()
+
+
+# -- files for the demo's data connection: written once into DAIS_HOME/demo-data ------------------------
+
+DEMO_DAYS = ("2024-06-01", "2024-06-02", "2024-06-03", "2024-06-04", "2024-06-05")
+"""The ``dt=`` partitions of the demo's tabular dataset."""
+TABULAR_FOLDER = "breast-cancer"
+IMAGES_FOLDER = "digits"
+DIGIT_PX = 32
+"""Side of a rendered digit in pixels (scikit-learn's digits are 8x8)."""
+
+
+def write_breast_cancer_parquet(folder: Path) -> int:
+    """Scikit-learn's bundled breast-cancer measurements as date-partitioned parquet.
+
+    The 569 rows are dealt round-robin over :data:`DEMO_DAYS` into ``dt=YYYY-MM-DD/part-0.parquet``
+    files, with snake_case column names and a ``diagnosis`` column (``malignant`` or ``benign``).
+    Returns the number of rows written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    names = [str(n).replace(" ", "_") for n in bunch.feature_names]
+    diagnosis = [str(bunch.target_names[t]) for t in bunch.target]
+    days = len(DEMO_DAYS)
+    for i, day in enumerate(DEMO_DAYS):
+        rows = list(range(i, len(diagnosis), days))
+        columns: dict[str, pa.Array] = {
+            "patient_id": pa.array(rows, type=pa.int64()),
+            **{name: pa.array(bunch.data[rows, j], type=pa.float64()) for j, name in enumerate(names)},
+            "diagnosis": pa.array([diagnosis[r] for r in rows], type=pa.string()),
+        }
+        part = folder / f"dt={day}"
+        part.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), part / "part-0.parquet")
+    return len(diagnosis)
+
+
+def write_digit_images(folder: Path, *, size: int = DIGIT_PX) -> int:
+    """Scikit-learn's bundled 8x8 handwritten digits as ``size``x``size`` grayscale PNG files.
+
+    One folder per class (``0/`` .. ``9/``), so the folder name is each image's label; ink is dark on
+    a white ground. Returns the number of images written.
+    """
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    for label in range(10):
+        (folder / str(label)).mkdir(parents=True, exist_ok=True)
+    for i, (pixels, label) in enumerate(zip(bunch.images, bunch.target, strict=True)):
+        gray = (255 - pixels * (255 / 16)).clip(0, 255).astype("uint8")
+        image = Image.fromarray(gray, mode="L").resize((size, size), Image.Resampling.BICUBIC)
+        image.save(folder / str(int(label)) / f"digit-{i:04d}.png")
+    return len(bunch.target)
+
+
+def write_demo_files(root: Path) -> list[str]:
+    """The demo's data files under ``root``, each folder written once; returns the folders written.
+
+    Each folder is written under a temporary name and renamed into place, so a folder that exists
+    is complete (an interrupted run leaves only a temporary folder, replaced next time).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    for name, writer in ((TABULAR_FOLDER, write_breast_cancer_parquet), (IMAGES_FOLDER, write_digit_images)):
+        target = root / name
+        if target.exists():
+            continue
+        tmp = root / f".{name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        writer(tmp)
+        tmp.rename(target)
+        written.append(name)
+    return written

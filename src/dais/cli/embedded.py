@@ -109,14 +109,19 @@ def bootstrap(settings: Settings, db: Database, *, demo: bool, url: str) -> Star
     """First admin (and default workspace), demo content if asked, and a fresh one-time login link."""
     admin_password = settings.admin.password.get_secret_value() if settings.admin.password else None
     seeded: list[str] = []
+    if demo:
+        from dais.cli.demo import write_demo_data
+
+        seeded += write_demo_data(settings)
     with db.session() as session:
         boot = ensure_admin(
             session, username=settings.admin.user, password=admin_password, email=settings.admin.email
         )
         if demo:
-            from dais.cli.demo import seed_demo_records
+            from dais.cli.demo import seed_demo_datasets, seed_demo_records
 
-            seeded = seed_demo_records(session, boot.admin)
+            seeded += seed_demo_records(session, boot.admin)
+            seeded += seed_demo_datasets(session, settings, boot.admin)
         ttl = timedelta(minutes=settings.api.login_link_ttl_minutes)
         _, code = create_login_link(session, AuditContext.system(), boot.admin, ttl=ttl)
         admin_name = boot.admin.username
@@ -199,6 +204,10 @@ def serve(app: FastAPI, settings: Settings, *, on_started: Callable[[], None] | 
 def run_up(*, host: str | None, port: int | None, demo: bool) -> None:
     """``dais up``: lock the home, prepare the database, bootstrap, serve, stop cleanly."""
     settings = with_address(load_settings(), host, port)
+    if demo:
+        from dais.cli.demo import with_demo_root
+
+        settings = with_demo_root(settings)  # the demo's `file` connection reads DAIS_HOME/demo-data
     url = browser_url(settings)
     with home_lock(settings.home, url):
         _configure_logging(settings)

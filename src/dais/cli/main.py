@@ -11,6 +11,8 @@ from dais.cli import (
     artifacts,
     audit,
     auth,
+    connections,
+    datasets,
     db,
     jobs,
     manifest_cmds,
@@ -93,6 +95,8 @@ jobs.register(app)
 notify.register(app)
 schedules.register(app)
 workers.register(app)
+connections.register(app)
+datasets.register(app)
 manifest_cmds.register(app)
 
 

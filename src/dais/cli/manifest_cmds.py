@@ -18,7 +18,7 @@ def export(
         Path | None, typer.Option("--file", "-f", help="Write here instead of standard output.")
     ] = None,
 ) -> None:
-    """Write a workspace, its members and its quota as YAML.
+    """Write a workspace, its members, quota, data connections, datasets and pipelines as YAML.
 
     The documents (apiVersion dais/v1) can be applied with `dais apply -f` here or on another
     server.

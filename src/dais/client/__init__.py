@@ -6,6 +6,20 @@ Errors come back as the same :class:`dais.core.errors.DaisError` subclasses the 
 
 from dais.client.client import Client
 from dais.client.config import Profile, config_path, load_config, save_profile, use_profile
+from dais.client.connections import CheckResult, Connection, ConnectorKind, SourceEntry
+from dais.client.datasets import (
+    ColumnSchema,
+    ColumnStats,
+    Dataset,
+    DatasetVersion,
+    Inspection,
+    Lineage,
+    LineageEdge,
+    MediaItem,
+    Partition,
+    PartitionInfo,
+    Registration,
+)
 from dais.client.http import DaisConnectionError, Route, request_id_of, routes
 from dais.client.models import (
     Artifact,
@@ -28,28 +42,45 @@ from dais.client.models import (
     WorkerInfo,
     Workspace,
 )
+from dais.client.uploads import Upload
 
 __all__ = [
     "Artifact",
     "AuditEvent",
+    "CheckResult",
     "Client",
+    "ColumnSchema",
+    "ColumnStats",
+    "Connection",
+    "ConnectorKind",
     "Dag",
     "DaisConnectionError",
+    "Dataset",
+    "DatasetVersion",
+    "Inspection",
     "Job",
     "JobAttempt",
     "JobKindInfo",
+    "Lineage",
+    "LineageEdge",
     "LoginLink",
     "Me",
+    "MediaItem",
     "Member",
     "MembershipBrief",
+    "Partition",
+    "PartitionInfo",
     "Plugin",
     "Profile",
     "Quota",
+    "Registration",
     "Route",
     "Schedule",
     "ScheduleRun",
+    "SourceEntry",
     "Token",
     "TokenCreated",
+    "Upload",
     "User",
     "WorkerInfo",
     "Workspace",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 
 from dais.client.artifacts import Artifacts
 from dais.client.audit import Audit
 from dais.client.auth import Auth
 from dais.client.config import resolve
+from dais.client.connections import Connections
+from dais.client.datasets import Datasets
 from dais.client.http import Transport
 from dais.client.jobs import Jobs
 from dais.client.members import Members
@@ -17,6 +20,7 @@ from dais.client.plugins import Plugins
 from dais.client.quotas import Quotas
 from dais.client.schedules import Schedules
 from dais.client.tokens import Tokens
+from dais.client.uploads import Uploads
 from dais.client.users import Users
 from dais.client.workers import Workers
 from dais.client.workspaces import Workspaces
@@ -37,6 +41,9 @@ class Client:
 
     Inside a job, ``DAIS_URL`` and ``DAIS_TOKEN`` are set (a token limited to the job's workspace,
     whose id is in ``DAIS_WORKSPACE``), so ``dais.Client()`` needs no arguments there.
+
+    ``workspace`` (else ``DAIS_WORKSPACE``) is the workspace the data calls use when none
+    is named (``client.datasets.get("sales")``); the other domains always name theirs.
     """
 
     def __init__(
@@ -49,6 +56,7 @@ class Client:
         username: str | None = None,
         password: str | None = None,
         page_size: int = 100,
+        workspace: str | None = None,
     ) -> None:
         basic = (username, password) if username is not None and password is not None else None
         self.url, self.token = resolve(url, None if basic else token, profile)
@@ -70,6 +78,13 @@ class Client:
         self.notifications = Notifications(self._transport)
         self.schedules = Schedules(self._transport)
         self.workers = Workers(self._transport)
+        self.workspace = workspace
+        self.connections = Connections(self._transport, self._default_workspace)
+        self.uploads = Uploads(self._transport, self._default_workspace)
+        self.datasets = Datasets(self._transport, self._default_workspace, self.jobs)
+
+    def _default_workspace(self) -> str | None:
+        return self.workspace or os.environ.get("DAIS_WORKSPACE") or None
 
     def me(self) -> Me:
         """Who this client is (shortcut for ``client.auth.me()``)."""

@@ -154,3 +154,48 @@ class PluginError(DaisError):
 class UnsafePath(InvalidInput):
     code = "unsafe_path"
     title = "Unsafe path"
+
+
+# -- data sources: what went wrong at a source, in the source's own words ---------------------------------
+
+
+class SourceError(DaisError):
+    """The source refused or failed; ``detail`` carries its own message."""
+
+    code = "source_error"
+    status = 422
+    title = "The data source returned an error"
+
+
+class SourceNotFound(SourceError):
+    code = "source_not_found"
+    title = "The path, bucket or table does not exist"
+
+
+class SourceAccessDenied(SourceError):
+    code = "source_access_denied"
+    title = "The source refused access (credentials or permissions)"
+
+
+class SourceUnreachable(SourceError):
+    code = "source_unreachable"
+    title = "The source cannot be reached"
+
+
+class SourceTimeout(SourceError):
+    code = "source_timeout"
+    status = 504
+    title = "The source did not answer in time"
+
+
+class UnreadableData(SourceError):
+    code = "unreadable_data"
+    title = "The data cannot be read in the format given"
+
+
+class ConnectorUnavailable(SourceError):
+    """A connector kind that needs something not installed here (the spark extra, a Hadoop client)."""
+
+    code = "connector_unavailable"
+    status = 501
+    title = "This connector kind is not available on this installation"

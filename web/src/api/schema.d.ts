@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Connectors
+         * @description Every connector kind with the JSON schemas of its config and secrets (drives the connection form).
+         */
+        get: operations["list_connectors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/job-kinds": {
         parameters: {
             query?: never;
@@ -420,6 +440,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Connections
+         * @description The workspace's connections, by name, with their health (never their credentials).
+         */
+        get: operations["list_connections"];
+        put?: never;
+        /**
+         * Create Connection
+         * @description Create a connection; its settings are checked (allowed roots, ...) but the source is not called.
+         */
+        post: operations["create_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/connections/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test New Connection
+         * @description Try an unsaved connection (the form's test button); ``message`` is the source's own answer.
+         */
+        post: operations["test_new_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/connections/{connection}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Connection
+         * @description One connection, by name or id.
+         */
+        get: operations["get_connection"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Connection
+         * @description Delete a connection that no dataset uses.
+         */
+        delete: operations["delete_connection"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Connection
+         * @description Rename, change config keys, set secrets or remove them (``null``).
+         */
+        patch: operations["update_connection"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/connections/{connection}/browse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse Connection
+         * @description What lies at ``path``: folders and files (file connections) or schemas and tables (SQL).
+         */
+        get: operations["browse_connection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/connections/{connection}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Connection
+         * @description Try a saved connection now (bounded by a timeout) and keep the outcome as its health.
+         */
+        post: operations["test_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/dags": {
         parameters: {
             query?: never;
@@ -452,6 +584,325 @@ export interface paths {
          * @description A DAG's jobs and edges, for the graph view.
          */
         get: operations["get_dag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description Datasets of the workspace.
+         */
+        get: operations["list_datasets"];
+        put?: never;
+        /**
+         * Register Dataset
+         * @description Register a dataset: a ``data.register`` job checks the source, samples and profiles it.
+         *
+         *     Answers at once with the job; the dataset exists when the job succeeds (a failed job leaves
+         *     nothing behind and carries the source's message).
+         */
+        post: operations["register_dataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Dataset
+         * @description What registering would find (sample, schema, stats, partitions), within a timeout; saves nothing.
+         */
+        post: operations["preview_dataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset
+         * @description One dataset by name or id (its sample and statistics have their own routes).
+         */
+        get: operations["get_dataset"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Dataset
+         * @description Delete a dataset, its versions and lineage; materialised copies go too, the source stays.
+         */
+        delete: operations["delete_dataset"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Dataset
+         * @description Rename, describe, tag, or change the partition filter (pinned list or ``dt=${ds}``).
+         */
+        patch: operations["update_dataset"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Dataset
+         * @description The data of a version, streamed batch by batch as parquet, CSV, JSON lines or an Arrow IPC stream.
+         */
+        get: operations["download_dataset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Lineage
+         * @description Which versions (and jobs) produced this dataset's versions, and what they produced.
+         */
+        get: operations["get_dataset_lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Dataset Media
+         * @description The media items of an image or video dataset (metadata only), by path; counts per label.
+         */
+        get: operations["list_dataset_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/media/{item}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Media Content
+         * @description The media file itself, streamed from the source (``Range`` honoured, for video seeking).
+         */
+        get: operations["get_dataset_media_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/media/{item}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Media Thumbnail
+         * @description A small preview of an image (or a video's first frame), read from the source through Dais.
+         */
+        get: operations["get_dataset_media_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Partitions
+         * @description Partitions found at registration, or (``live``) listed again from the source, with a timeout.
+         */
+        get: operations["get_dataset_partitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Dataset
+         * @description Sample the dataset again (a ``data.refresh`` job); a new version if its content changed.
+         */
+        post: operations["refresh_dataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Sample
+         * @description The rows kept at registration (the first N rows, within the byte cap).
+         */
+        get: operations["get_dataset_sample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Schema
+         * @description Column names, Arrow types, nullability; partition columns marked.
+         */
+        get: operations["get_dataset_schema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Stats
+         * @description Basic column statistics over the sample.
+         */
+        get: operations["get_dataset_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Dataset Versions
+         * @description The dataset's versions, newest first.
+         */
+        get: operations["list_dataset_versions"];
+        put?: never;
+        /**
+         * Create Dataset Version
+         * @description A new version: a pointer fingerprinted now (201), or a materialised parquet copy by a job (202).
+         */
+        post: operations["create_dataset_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/datasets/{dataset}/versions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Version
+         * @description One version of the dataset.
+         */
+        get: operations["get_dataset_version"];
         put?: never;
         post?: never;
         delete?: never;
@@ -929,6 +1380,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Upload
+         * @description Open a resumable upload; send the file in chunks with ``PUT`` and ``Content-Range``.
+         */
+        post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/uploads/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Upload
+         * @description Where an upload stands: ``received`` is the offset to send the next chunk from.
+         */
+        get: operations["get_upload"];
+        /**
+         * Put Upload Chunk
+         * @description Store one chunk (``Content-Range: bytes a-b/total``); repeats are harmless, gaps answer 409.
+         */
+        put: operations["put_upload_chunk"];
+        post?: never;
+        /**
+         * Abort Upload
+         * @description Abandon an unfinished upload and drop the chunks received.
+         */
+        delete: operations["abort_upload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/uploads/{upload_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete Upload
+         * @description Join the chunks into ``uploads/<id>/<filename>``; register that with ``connection: null``.
+         */
+        post: operations["complete_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1075,6 +1594,13 @@ export interface components {
             /** Workspace Id */
             workspace_id: string | null;
         };
+        /** BrowseRead */
+        BrowseRead: {
+            /** Entries */
+            entries: components["schemas"]["SourceEntryRead"][];
+            /** Path */
+            path: string;
+        };
         /**
          * ChannelCreate
          * @description A destination: a notifier kind, its settings, and its credentials (write-only).
@@ -1213,6 +1739,231 @@ export interface components {
                 [key: string]: string | null;
             } | null;
         };
+        /**
+         * CheckRead
+         * @description The outcome of "test connection": ``message`` is the source's own answer.
+         */
+        CheckRead: {
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Message */
+            message: string;
+            /** Ok */
+            ok: boolean;
+        };
+        /** ColumnSchema */
+        ColumnSchema: {
+            /** Name */
+            name: string;
+            /**
+             * Nullable
+             * @default true
+             */
+            nullable: boolean;
+            /**
+             * Partition
+             * @default false
+             */
+            partition: boolean;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ColumnStats
+         * @description Basic statistics of one column, computed over the sample (``rows`` says how many).
+         */
+        ColumnStats: {
+            /** Distinct */
+            distinct?: number | null;
+            /** Histogram */
+            histogram?: [
+                number,
+                number,
+                number
+            ][] | null;
+            /** Max */
+            max?: unknown;
+            /** Mean */
+            mean?: number | null;
+            /** Min */
+            min?: unknown;
+            /** Name */
+            name: string;
+            /** Nulls */
+            nulls: number;
+            /** Rows */
+            rows: number;
+            /** Std */
+            std?: number | null;
+            /** Top */
+            top?: [
+                unknown,
+                number
+            ][] | null;
+        };
+        /**
+         * ConnectionCreate
+         * @description A connection: a connector kind, its settings and its credentials (write-only).
+         */
+        ConnectionCreate: {
+            /**
+             * Config
+             * @description Settings of the kind (its Config).
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Kind
+             * @description A connector kind: file, s3, sql, ...
+             */
+            kind: string;
+            /**
+             * Name
+             * @description Unique in the workspace: a-z, 0-9, _ . -
+             */
+            name: string;
+            /**
+             * Secrets
+             * @description Credentials of the kind (its Secrets); never returned.
+             */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        /** ConnectionPage */
+        ConnectionPage: {
+            /** Items */
+            items: components["schemas"]["ConnectionRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * ConnectionRead
+         * @description A connection as anyone in the workspace sees it: settings, health, and which secrets are set.
+         */
+        ConnectionRead: {
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Description */
+            description: string;
+            health: components["schemas"]["Health"];
+            /** Health Checked At */
+            health_checked_at: string | null;
+            /** Health Message */
+            health_message: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Secrets Set
+             * @description Names of the secrets that are set (never their values).
+             */
+            secrets_set: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ConnectionTest
+         * @description An unsaved connection to try (the form's "test" button before saving).
+         */
+        ConnectionTest: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Secrets */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ConnectionUpdate
+         * @description Changes: ``config`` keys are merged in; a secret set to null is removed.
+         */
+        ConnectionUpdate: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Secrets */
+            secrets?: {
+                [key: string]: string | null;
+            } | null;
+        };
+        /**
+         * ConnectorRead
+         * @description A connector kind: what it reaches, whether it works here, and the schemas of its forms.
+         */
+        ConnectorRead: {
+            /**
+             * Available
+             * @description False when the kind cannot load (or needs an extra) here.
+             */
+            available: boolean;
+            /** Capabilities */
+            capabilities: string[];
+            /** Config Schema */
+            config_schema: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Error */
+            error?: string | null;
+            /** Name */
+            name: string;
+            /** Secrets Schema */
+            secrets_schema: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * CsvOptions
+         * @description Overrides for what CSV sniffing decides; leave a field out to let Dais sniff it.
+         */
+        CsvOptions: {
+            /** Delimiter */
+            delimiter?: string | null;
+            /** Encoding */
+            encoding?: string | null;
+            /** Header */
+            header?: boolean | null;
+            /** Quote Char */
+            quote_char?: string | null;
+        };
         /** DagNode */
         DagNode: {
             /**
@@ -1287,6 +2038,135 @@ export interface components {
             /** Nodes */
             nodes: components["schemas"]["DagNode"][];
         };
+        /**
+         * DataFormat
+         * @enum {string}
+         */
+        DataFormat: "auto" | "parquet" | "csv" | "json" | "jsonl" | "text" | "arrow" | "table" | "query" | "images" | "video";
+        /**
+         * DatasetCreate
+         * @description Register a dataset: checked, sampled and profiled by a ``data.register`` job.
+         */
+        DatasetCreate: {
+            /**
+             * Allow Empty
+             * @description Register an empty source instead of failing.
+             * @default false
+             */
+            allow_empty: boolean;
+            /**
+             * Connection
+             * @description Connection name or id; null: uploads.
+             */
+            connection?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Name
+             * @description Unique in the workspace: a-z, 0-9, _ . -
+             */
+            name: string;
+            source: components["schemas"]["SourceSpec"];
+            /** Tags */
+            tags?: string[];
+        };
+        /** DatasetPage */
+        DatasetPage: {
+            /** Items */
+            items: components["schemas"]["DatasetRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * DatasetRead
+         * @description A dataset without its sample and statistics (fetch those from their own routes).
+         */
+        DatasetRead: {
+            /** Bytes */
+            bytes: number | null;
+            /**
+             * Connection
+             * @description The connection's name; null: the workspace's uploads.
+             */
+            connection: string | null;
+            /** Connection Id */
+            connection_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Current Version */
+            current_version: number;
+            /** Description */
+            description: string;
+            /** Files */
+            files: number | null;
+            /** Format */
+            format: string;
+            /** Id */
+            id: string;
+            /** Media Total */
+            media_total: number | null;
+            /** Name */
+            name: string;
+            /** Partition Count */
+            partition_count: number;
+            /** Partition Keys */
+            partition_keys: string[];
+            /** Partition Style */
+            partition_style: string;
+            /** Registered By Job Id */
+            registered_by_job_id: string | null;
+            /** Row Count */
+            row_count: number | null;
+            /** Sample Truncated */
+            sample_truncated: boolean;
+            /** Sampled At */
+            sampled_at: string | null;
+            /** Schema */
+            schema: components["schemas"]["ColumnSchema"][];
+            source: components["schemas"]["SourceSpec"];
+            /** Tags */
+            tags: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Warnings */
+            warnings: string[];
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * DatasetSubmitted
+         * @description A registration (or refresh, or materialisation) accepted: follow the job for its outcome.
+         */
+        DatasetSubmitted: {
+            /** Dataset */
+            dataset: string;
+            job: components["schemas"]["JobRead"];
+        };
+        /** DatasetUpdate */
+        DatasetUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Partition Filter
+             * @description Pinned partitions or a dynamic expression (dt=${ds}).
+             */
+            partition_filter?: string[] | string | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
         /** DeliveryPage */
         DeliveryPage: {
             /** Items */
@@ -1359,6 +2239,51 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Health
+         * @enum {string}
+         */
+        Health: "unknown" | "ok" | "failing";
+        /**
+         * Inspection
+         * @description What registering (or previewing) a source finds: the three registration steps' results.
+         *
+         *     ``sample`` holds at most ``sample_rows`` rows and ``sample_max_bytes`` bytes as JSON-able
+         *     records (media datasets: one record per media item, as :class:`MediaItem` fields).
+         */
+        Inspection: {
+            /** Bytes */
+            bytes?: number | null;
+            /** Files */
+            files?: number | null;
+            /** Fingerprint */
+            fingerprint?: {
+                [key: string]: unknown;
+            };
+            format: components["schemas"]["DataFormat"];
+            /** Media */
+            media?: components["schemas"]["MediaItem"][] | null;
+            /** Media Total */
+            media_total?: number | null;
+            partitions?: components["schemas"]["PartitionInfo"];
+            /** Row Count */
+            row_count?: number | null;
+            /** Sample */
+            sample: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Sample Truncated
+             * @default false
+             */
+            sample_truncated: boolean;
+            /** Schema */
+            schema: components["schemas"]["ColumnSchema"][];
+            /** Stats */
+            stats?: components["schemas"]["ColumnStats"][];
+            /** Warnings */
+            warnings?: string[];
         };
         /** JobDetail */
         JobDetail: {
@@ -1574,6 +2499,37 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * LineageEdge
+         * @description ``version`` of ``dataset`` was produced by ``job_id`` from ``input_version`` of ``input_dataset``.
+         */
+        LineageEdge: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dataset */
+            dataset: string;
+            /** Input Dataset */
+            input_dataset: string;
+            /** Input Version */
+            input_version: number;
+            /** Job Id */
+            job_id: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
+         * LineageRead
+         * @description Edges into this dataset's versions (``upstream``) and out of them (``downstream``).
+         */
+        LineageRead: {
+            /** Downstream */
+            downstream: components["schemas"]["LineageEdge"][];
+            /** Upstream */
+            upstream: components["schemas"]["LineageEdge"][];
+        };
         /** LoginLinkRead */
         LoginLinkRead: {
             /**
@@ -1609,6 +2565,59 @@ export interface components {
             user: components["schemas"]["UserRead"];
             /** Workspaces */
             workspaces: components["schemas"]["MembershipBrief"][];
+        };
+        /**
+         * MediaItem
+         * @description One image or video file of a media dataset: only metadata, never the bytes.
+         */
+        MediaItem: {
+            /** Duration S */
+            duration_s?: number | null;
+            /** Format */
+            format?: string | null;
+            /** Height */
+            height?: number | null;
+            /** Label */
+            label?: string | null;
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Width */
+            width?: number | null;
+        };
+        /** MediaPage */
+        MediaPage: {
+            /** Items */
+            items: components["schemas"]["MediaRead"][];
+            /**
+             * Labels
+             * @description Items per label (first page only).
+             */
+            labels?: {
+                [key: string]: number;
+            };
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** MediaRead */
+        MediaRead: {
+            /** Duration S */
+            duration_s: number | null;
+            /** Format */
+            format: string | null;
+            /** Height */
+            height: number | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Width */
+            width: number | null;
         };
         /** MemberCreate */
         MemberCreate: {
@@ -1679,6 +2688,61 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * Partition
+         * @description One partition folder: its key=value pairs, path, and how many files/bytes it holds.
+         */
+        Partition: {
+            /** Bytes */
+            bytes: number;
+            /** Files */
+            files: number;
+            /** Path */
+            path: string;
+            /** Values */
+            values: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * PartitionInfo
+         * @description Partitions found under a dataset's path (``style`` "hive" key=value, or "date" folders).
+         */
+        PartitionInfo: {
+            /** Keys */
+            keys?: string[];
+            /** Partitions */
+            partitions?: components["schemas"]["Partition"][];
+            /** Style */
+            style: string;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+        };
+        /**
+         * PartitionsRead
+         * @description Partitions found at registration, or listed again now (``live``).
+         */
+        PartitionsRead: {
+            /** Keys */
+            keys?: string[];
+            /**
+             * Live
+             * @default false
+             */
+            live: boolean;
+            /** Partitions */
+            partitions?: components["schemas"]["Partition"][];
+            /** Style */
+            style: string;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+        };
         /** PasswordChange */
         PasswordChange: {
             /**
@@ -1707,6 +2771,30 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /**
+         * PreviewRequest
+         * @description What to look at: a connection (null: the workspace's uploads) and a source.
+         */
+        PreviewRequest: {
+            /**
+             * Allow Empty
+             * @default false
+             */
+            allow_empty: boolean;
+            /**
+             * Connection
+             * @description Connection name or id; null: uploads.
+             */
+            connection?: string | null;
+            source: components["schemas"]["SourceSpec"];
+            /**
+             * Variables
+             * @description Values for ${variables}.
+             */
+            variables?: {
+                [key: string]: string;
+            };
         };
         /** QuotaRead */
         QuotaRead: {
@@ -1884,6 +2972,22 @@ export interface components {
             /** Running Longer Than S */
             running_longer_than_s?: number | null;
         };
+        /**
+         * SampleRead
+         * @description The rows kept at registration (at most ``sample_rows`` and the byte cap).
+         */
+        SampleRead: {
+            /** Columns */
+            columns: string[];
+            /** Rows */
+            rows: {
+                [key: string]: unknown;
+            }[];
+            /** Sampled At */
+            sampled_at: string | null;
+            /** Truncated */
+            truncated: boolean;
+        };
         /** ScheduleCreate */
         ScheduleCreate: {
             /**
@@ -2045,6 +3149,64 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /** SchemaRead */
+        SchemaRead: {
+            /** Columns */
+            columns: components["schemas"]["ColumnSchema"][];
+        };
+        /**
+         * SourceEntryRead
+         * @description A folder, file, schema or table to pick in the registration wizard.
+         */
+        SourceEntryRead: {
+            /** Kind */
+            kind: string;
+            /** Modified */
+            modified?: string | null;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /** Size */
+            size?: number | null;
+        };
+        /**
+         * SourceSpec
+         * @description Where a dataset's data lies: a path/glob (files) or a table/query (tables), and its format.
+         *
+         *     ``path`` is relative to the connection's root; it may hold a glob (``*.parquet``,
+         *     ``**\/*.csv``) and is a folder for partitioned and media datasets. ``partition_filter`` is either
+         *     a list of pinned partitions (``["dt=2024-01-01", "dt=2024-01-02"]``) or one dynamic expression
+         *     with variables (``dt=${ds}``, ``dt=${ds-1d}``, ``day=${ds|%Y%m%d}``) resolved at read time.
+         */
+        SourceSpec: {
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /** @default auto */
+            format: components["schemas"]["DataFormat"];
+            /** Partition Filter */
+            partition_filter?: string[] | string | null;
+            /** Path */
+            path?: string | null;
+            /** Query */
+            query?: string | null;
+            /** Table */
+            table?: string | null;
+            /**
+             * Update Column
+             * @description For SQL fingerprints.
+             */
+            update_column?: string | null;
+        };
+        /** StatsRead */
+        StatsRead: {
+            /** Columns */
+            columns: components["schemas"]["ColumnStats"][];
+            /**
+             * Sample Rows
+             * @description How many rows the statistics were computed over.
+             */
+            sample_rows: number;
+        };
         /** TokenCreate */
         TokenCreate: {
             /**
@@ -2125,6 +3287,55 @@ export interface components {
             /** Workspace Slug */
             workspace_slug: string | null;
         };
+        /** UploadCreate */
+        UploadCreate: {
+            /**
+             * Filename
+             * @description A file name (no folders).
+             */
+            filename: string;
+            /**
+             * Size
+             * @description The whole file's size in bytes.
+             */
+            size: number;
+        };
+        /**
+         * UploadRead
+         * @description Where an upload stands: send the next chunk from ``received``; register ``key`` once complete.
+         */
+        UploadRead: {
+            /** Chunk Size */
+            chunk_size: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            /** Received */
+            received: number;
+            /** Size */
+            size: number;
+            state: components["schemas"]["UploadState"];
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * UploadState
+         * @enum {string}
+         */
+        UploadState: "open" | "complete" | "aborted";
         /** UserCreate */
         UserCreate: {
             /** Display Name */
@@ -2200,6 +3411,94 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * VersionCreate
+         * @description A new version: a pointer (fingerprinted now) or a materialised parquet copy (a job).
+         */
+        VersionCreate: {
+            /**
+             * From Version
+             * @description Materialised: the version to copy.
+             */
+            from_version?: number | null;
+            /** @default pointer */
+            kind: components["schemas"]["VersionKind"];
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Partition Filter
+             * @description A dynamic expression (dt=${ds}) to resolve now.
+             */
+            partition_filter?: string | null;
+            /**
+             * Partitions
+             * @description Pinned partition paths.
+             */
+            partitions?: string[] | null;
+            /**
+             * Variables
+             * @description Values for ${variables}.
+             */
+            variables?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * VersionKind
+         * @enum {string}
+         */
+        VersionKind: "pointer" | "materialized";
+        /** VersionPage */
+        VersionPage: {
+            /** Items */
+            items: components["schemas"]["VersionRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** VersionRead */
+        VersionRead: {
+            /** Artifact Prefix */
+            artifact_prefix: string | null;
+            /** Bytes */
+            bytes: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Files */
+            files: number | null;
+            /** Fingerprint */
+            fingerprint: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            kind: components["schemas"]["VersionKind"];
+            /** Note */
+            note: string;
+            /** Number */
+            number: number;
+            /** Partitions */
+            partitions: string[] | null;
+            /** Produced By Job Id */
+            produced_by_job_id: string | null;
+            /** Row Count */
+            row_count: number | null;
+            /** Schema */
+            schema: components["schemas"]["ColumnSchema"][] | null;
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
         };
         /** WorkerRead */
         WorkerRead: {
@@ -2452,6 +3751,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_connectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorRead"][];
+                };
             };
         };
     };
@@ -3247,6 +4566,285 @@ export interface operations {
             };
         };
     };
+    list_connections: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+                q?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_new_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    browse_connection: {
+        parameters: {
+            query?: {
+                path?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                connection: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowseRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     submit_dag: {
         parameters: {
             query?: never;
@@ -3303,6 +4901,699 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DagRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_datasets: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                format?: string | null;
+                /** @description Connection name or id; `uploads` for the uploads area. */
+                connection?: string | null;
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetSubmitted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inspection"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_dataset: {
+        parameters: {
+            query?: {
+                /** @description Default: the current version. */
+                version?: number | null;
+                format?: string;
+                limit?: number | null;
+                /** @description Only these partitions. */
+                partitions?: string[] | null;
+                /** @description Only these columns. */
+                columns?: string[] | null;
+                /** @description `name=value` for the partition filter's ${variables} (ds=2024-01-02). */
+                var?: string[] | null;
+            };
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.arrow.stream": unknown;
+                    "application/vnd.apache.parquet": unknown;
+                    "application/x-ndjson": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_lineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_dataset_media: {
+        parameters: {
+            query?: {
+                label?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_media_content: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                item: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Partial content */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_media_thumbnail: {
+        parameters: {
+            query?: {
+                max_px?: number;
+            };
+            header?: never;
+            path: {
+                dataset: string;
+                item: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "image/webp": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_partitions: {
+        parameters: {
+            query?: {
+                /** @description List them again from the source now. */
+                live?: boolean;
+            };
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartitionsRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refresh_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetSubmitted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_sample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_schema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_dataset_versions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_dataset_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"] | components["schemas"]["DatasetSubmitted"];
+                };
+            };
+            /** @description A materialisation job was queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetSubmitted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset: string;
+                number: number;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
                 };
             };
             /** @description Validation Error */
@@ -4495,6 +6786,186 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleRunRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_upload_chunk: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description bytes <first>-<last>/<total> */
+                "Content-Range": string;
+            };
+            path: {
+                upload_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadRead"];
+                };
+            };
+            /** @description A gap: resume from `received` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    abort_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    complete_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadRead"];
                 };
             };
             /** @description Validation Error */

@@ -14,6 +14,7 @@ export const AREAS: Area[] = [
   {
     key: 'data',
     title: 'Data',
+    available: true,
     summary: 'Connect sources and register datasets, with a sample, schema and partitions kept for instant preview.',
     plans: [
       'Connections to files and NFS paths, S3, SQL databases (PostgreSQL, MySQL/MariaDB, SQLite) and Hive.',

@@ -20,6 +20,8 @@ BUILTIN_KINDS = {
     "Workspace": "dais.cli.manifests.tenancy:WorkspaceKind",
     "Member": "dais.cli.manifests.tenancy:MemberKind",
     "Quota": "dais.cli.manifests.tenancy:QuotaKind",
+    "Connection": "dais.cli.manifests.data:ConnectionKind",
+    "Dataset": "dais.cli.manifests.data:DatasetKind",
 }
 
 

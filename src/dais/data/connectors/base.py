@@ -12,7 +12,8 @@ Two families exist, told apart by ``capabilities``:
   Arrow record batches.
 
 Every call that touches the source takes a timeout and raises a :class:`SourceError` subclass carrying
-the source's own message; callers run them off the event loop (:func:`dais.data.connectors.call`).
+the source's own message; callers run them off the event loop, and
+:func:`dais.data.connectors.run_with_timeout` bounds any blocking call.
 """
 
 from __future__ import annotations
@@ -23,8 +24,34 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from dais.core.errors import DaisError
+from dais.core.errors import (  # the source errors live in core so the SDK maps them back too
+    ConnectorUnavailable,
+    SourceAccessDenied,
+    SourceError,
+    SourceNotFound,
+    SourceTimeout,
+    SourceUnreachable,
+    UnreadableData,
+)
 from dais.core.plugins import Registry, registry
+
+__all__ = [
+    "BUILTIN_CONNECTORS",
+    "CheckResult",
+    "Connector",
+    "ConnectorUnavailable",
+    "FilesConnector",
+    "NoSecrets",
+    "SourceAccessDenied",
+    "SourceEntry",
+    "SourceError",
+    "SourceNotFound",
+    "SourceTimeout",
+    "SourceUnreachable",
+    "TablesConnector",
+    "UnreadableData",
+    "connectors",
+]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,51 +66,6 @@ BUILTIN_CONNECTORS = {
     "hive": "dais.data.connectors.hive:HiveConnector",
     "hdfs": "dais.data.connectors.hdfs:HdfsConnector",
 }
-
-
-# -- errors: what went wrong at the source, in the source's own words ---------------------------------
-
-
-class SourceError(DaisError):
-    """The source refused or failed; ``detail`` carries its own message."""
-
-    code = "source_error"
-    status = 422
-    title = "The data source returned an error"
-
-
-class SourceNotFound(SourceError):
-    code = "source_not_found"
-    title = "The path, bucket or table does not exist"
-
-
-class SourceAccessDenied(SourceError):
-    code = "source_access_denied"
-    title = "The source refused access (credentials or permissions)"
-
-
-class SourceUnreachable(SourceError):
-    code = "source_unreachable"
-    title = "The source cannot be reached"
-
-
-class SourceTimeout(SourceError):
-    code = "source_timeout"
-    status = 504
-    title = "The source did not answer in time"
-
-
-class UnreadableData(SourceError):
-    code = "unreadable_data"
-    title = "The data cannot be read in the format given"
-
-
-class ConnectorUnavailable(SourceError):
-    """A connector kind that needs something not installed here (the spark extra, a Hadoop client)."""
-
-    code = "connector_unavailable"
-    status = 501
-    title = "This connector kind is not available on this installation"
 
 
 # -- models ---------------------------------------------------------------------------------------------
@@ -171,6 +153,14 @@ class FilesConnector(Connector):
     @abc.abstractmethod
     def relative(self, fs_path: str) -> str:
         """The inverse of :meth:`resolve`: a filesystem path back to one relative to the root."""
+
+    def guard(self, fs_path: str) -> str:
+        """``fs_path`` (one found by listing under :meth:`resolve`'s result) if reading it stays inside
+        what the connection may read; :class:`~dais.core.errors.UnsafePath` if not.
+
+        Only local folders need it (a listed file may be a symlink to elsewhere): the default accepts.
+        """
+        return fs_path
 
 
 class TablesConnector(Connector):

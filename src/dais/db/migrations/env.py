@@ -11,7 +11,12 @@ from dais.db.base import Base
 
 # Model modules are imported by name so the migration tree sees every table without `dais.db`
 # importing the domains above it.
-MODEL_MODULES = ["dais.tenancy.models", "dais.jobs.models", "dais.jobs.notify.models"]
+MODEL_MODULES = [
+    "dais.tenancy.models",
+    "dais.jobs.models",
+    "dais.jobs.notify.models",
+    "dais.data.models",
+]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 

@@ -17,6 +17,9 @@ BUILTIN_KINDS = {
     "sleep": "dais.jobs.kinds.builtin:SleepKind",
     "fail": "dais.jobs.kinds.builtin:FailKind",
     "script": "dais.jobs.kinds.script:ScriptKind",
+    "data.register": "dais.data.jobs:RegisterKind",
+    "data.refresh": "dais.data.jobs:RefreshKind",
+    "data.materialize": "dais.data.jobs:MaterializeKind",
 }
 
 
