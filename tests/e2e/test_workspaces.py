@@ -73,6 +73,6 @@ def test_create_a_workspace_and_manage_it(
     shot(page, artifacts_dir, "audit")
 
     # Areas not built yet say what they will do.
-    nav(page, "Pipelines")
-    expect(page.get_by_test_id("coming")).to_contain_text("Operators for sources and sinks")
-    shot(page, artifacts_dir, "coming-pipelines")
+    nav(page, "Labeling")
+    expect(page.get_by_test_id("coming")).to_contain_text("Image tools (class, box, polygon)")
+    shot(page, artifacts_dir, "coming-labeling")

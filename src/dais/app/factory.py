@@ -27,6 +27,7 @@ from dais.db import Database, check_schema, create_database
 from dais.jobs.api import router as jobs_router
 from dais.jobs.notify.api import router as notify_router
 from dais.jobs.schedule_api import router as schedules_router
+from dais.pipelines.api import router as pipelines_router
 from dais.storage import open_store
 from dais.storage.api import UPLOAD_ROUTE
 from dais.storage.api import router as storage_router
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(notify_router)
     app.include_router(schedules_router)
     app.include_router(data_router)
+    app.include_router(pipelines_router)
     app.include_router(login_link_router)
     _install_probes(app, db, settings, metrics)
     install_spa(app, web_dist or find_web_dist())

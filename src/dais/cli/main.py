@@ -18,6 +18,7 @@ from dais.cli import (
     manifest_cmds,
     members,
     notify,
+    pipelines,
     plugins,
     profiles,
     quotas,
@@ -97,6 +98,7 @@ schedules.register(app)
 workers.register(app)
 connections.register(app)
 datasets.register(app)
+pipelines.register(app)
 manifest_cmds.register(app)
 
 

@@ -16,6 +16,7 @@ from dais.client.jobs import Jobs
 from dais.client.members import Members
 from dais.client.models import Me
 from dais.client.notifications import Notifications
+from dais.client.pipelines import Pipelines
 from dais.client.plugins import Plugins
 from dais.client.quotas import Quotas
 from dais.client.schedules import Schedules
@@ -42,7 +43,7 @@ class Client:
     Inside a job, ``DAIS_URL`` and ``DAIS_TOKEN`` are set (a token limited to the job's workspace,
     whose id is in ``DAIS_WORKSPACE``), so ``dais.Client()`` needs no arguments there.
 
-    ``workspace`` (else ``DAIS_WORKSPACE``) is the workspace the data calls use when none
+    ``workspace`` (else ``DAIS_WORKSPACE``) is the workspace the data and pipeline calls use when none
     is named (``client.datasets.get("sales")``); the other domains always name theirs.
     """
 
@@ -82,6 +83,7 @@ class Client:
         self.connections = Connections(self._transport, self._default_workspace)
         self.uploads = Uploads(self._transport, self._default_workspace)
         self.datasets = Datasets(self._transport, self._default_workspace, self.jobs)
+        self.pipelines = Pipelines(self._transport, self._default_workspace)
 
     def _default_workspace(self) -> str | None:
         return self.workspace or os.environ.get("DAIS_WORKSPACE") or None

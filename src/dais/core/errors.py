@@ -199,3 +199,13 @@ class ConnectorUnavailable(SourceError):
     code = "connector_unavailable"
     status = 501
     title = "This connector kind is not available on this installation"
+
+
+# -- pipelines ------------------------------------------------------------------------------------------
+
+
+class PipelineInvalid(InvalidInput):
+    """The pipeline has errors; ``errors`` lists each with its ``loc`` (node and field) and ``msg``."""
+
+    code = "pipeline_invalid"
+    title = "Invalid pipeline"

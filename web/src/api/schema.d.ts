@@ -184,6 +184,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Operators
+         * @description Every operator with its ports and the JSON schema of its params (drives the palette and forms).
+         */
+        get: operations["list_operators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugins": {
         parameters: {
             query?: never;
@@ -1224,6 +1244,293 @@ export interface paths {
         patch: operations["update_rule"];
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pipelines
+         * @description Pipelines of the workspace, each with its last run.
+         */
+        get: operations["list_pipelines"];
+        put?: never;
+        /**
+         * Create Pipeline
+         * @description Create a pipeline; its graph is version 1 (drafts may be invalid: validate or run to check).
+         */
+        post: operations["create_pipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate Pipeline Graph
+         * @description Check an unsaved graph: errors per node and field, and each node's output schemas.
+         */
+        post: operations["validate_pipeline_graph"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipeline
+         * @description One pipeline by name or id, with its current graph.
+         */
+        get: operations["get_pipeline"];
+        /**
+         * Apply Pipeline
+         * @description Create or update the pipeline named in the path to match the body (``dais apply``): a new
+         *     version only if the graph changed; 201 when created.
+         */
+        put: operations["apply_pipeline"];
+        post?: never;
+        /**
+         * Delete Pipeline
+         * @description Delete a pipeline, its versions, runs and cache (datasets its runs wrote stay).
+         */
+        delete: operations["delete_pipeline"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Pipeline
+         * @description Rename or describe a pipeline (save a graph with ``POST .../versions``).
+         */
+        patch: operations["update_pipeline"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Pipeline
+         * @description The pipeline as a YAML manifest (``kind: Pipeline``), for ``dais apply -f``.
+         */
+        get: operations["export_pipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pipeline Runs
+         * @description Runs of the pipeline, newest first.
+         */
+        get: operations["list_pipeline_runs"];
+        put?: never;
+        /**
+         * Run Pipeline
+         * @description Validate, then run the pipeline as a ``pipeline.run`` job (full, or debug on a sample); answers
+         *     at once with the queued run. ``from_node`` runs that node and its downstream again, reusing the
+         *     cached outputs of unchanged upstream nodes.
+         */
+        post: operations["run_pipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/runs/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Pipeline Runs
+         * @description Two runs side by side: per node status, duration and rows, and the params that changed.
+         */
+        get: operations["compare_pipeline_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/runs/{run}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipeline Run
+         * @description One run with the status, duration and row counts of each node.
+         */
+        get: operations["get_pipeline_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/runs/{run}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Pipeline Run
+         * @description Cancel a run: its job is cancelled (a running one is stopped).
+         */
+        post: operations["cancel_pipeline_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/runs/{run}/nodes/{node}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipeline Node Run
+         * @description One node of a run: its log, output sample (first rows per port) and report.
+         */
+        get: operations["get_pipeline_node_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule Pipeline
+         * @description A schedule that runs this pipeline (``run.variables`` may use ``${ds}``, ``${ds-1d}``...).
+         */
+        post: operations["schedule_pipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate Pipeline
+         * @description Check a saved version (current if unset) against the workspace's datasets.
+         */
+        post: operations["validate_pipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pipeline Versions
+         * @description The pipeline's versions, newest first.
+         */
+        get: operations["list_pipeline_versions"];
+        put?: never;
+        /**
+         * Save Pipeline Version
+         * @description Save a graph: a new version (201), or the current one if nothing changed (200).
+         */
+        post: operations["save_pipeline_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/pipelines/{pipeline}/versions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipeline Version
+         * @description One version with its graph.
+         */
+        get: operations["get_pipeline_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/quota": {
         parameters: {
             query?: never;
@@ -1755,6 +2062,18 @@ export interface components {
             /** Ok */
             ok: boolean;
         };
+        /** Column */
+        Column: {
+            /** Dtype */
+            dtype: string;
+            /** Name */
+            name: string;
+            /**
+             * Nullable
+             * @default true
+             */
+            nullable: boolean;
+        };
         /** ColumnSchema */
         ColumnSchema: {
             /** Name */
@@ -2235,6 +2554,26 @@ export interface components {
              */
             started_at: string;
         };
+        /**
+         * Edge
+         * @description Output ``source_port`` of node ``source`` feeds input ``target_port`` of node ``target``.
+         */
+        Edge: {
+            /** Source */
+            source: string;
+            /**
+             * Source Port
+             * @default out
+             */
+            source_port: string;
+            /** Target */
+            target: string;
+            /**
+             * Target Port
+             * @default in
+             */
+            target_port: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2669,6 +3008,136 @@ export interface components {
             /** Workspace Id */
             workspace_id: string;
         };
+        /** Node */
+        Node: {
+            /** Id */
+            id: string;
+            /** Label */
+            label?: string | null;
+            /**
+             * Operator
+             * @description An operator id, e.g. 'scale'.
+             */
+            operator: string;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            position?: components["schemas"]["Position"];
+            /**
+             * Version
+             * @description Operator version; latest if unset.
+             */
+            version?: number | null;
+        };
+        /** NodeRunCompare */
+        NodeRunCompare: {
+            /** @description Null: the node is not in run a's version. */
+            a: components["schemas"]["NodeRunSide"] | null;
+            b: components["schemas"]["NodeRunSide"] | null;
+            /** Node Id */
+            node_id: string;
+            /** Operator */
+            operator: string | null;
+            /**
+             * Params
+             * @description Params that differ between the two versions.
+             */
+            params: components["schemas"]["ParamDiff"][];
+        };
+        /** NodeRunRead */
+        NodeRunRead: {
+            /** Cache Key */
+            cache_key: string | null;
+            /** Duration S */
+            duration_s: number | null;
+            /** Error */
+            error: string | null;
+            /** Error Code */
+            error_code: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Log */
+            log: string;
+            /** Node Id */
+            node_id: string;
+            /** Operator */
+            operator: string;
+            /**
+             * Report
+             * @description Non-table outputs (reports, fitted transforms, metrics).
+             */
+            report: {
+                [key: string]: unknown;
+            };
+            /** Rows In */
+            rows_in: number | null;
+            /** Rows Out */
+            rows_out: number | null;
+            /** Rows Out Ports */
+            rows_out_ports: {
+                [key: string]: number;
+            };
+            /**
+             * Sample
+             * @description Table output port -> its first rows.
+             */
+            sample: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            };
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @description pending, running, succeeded, failed, skipped or cached.
+             */
+            status: string;
+        };
+        /** NodeRunSide */
+        NodeRunSide: {
+            /** Duration S */
+            duration_s: number | null;
+            /** Rows In */
+            rows_in: number | null;
+            /** Rows Out */
+            rows_out: number | null;
+            /** Status */
+            status: string;
+        };
+        /** NodeRunSummary */
+        NodeRunSummary: {
+            /** Cache Key */
+            cache_key: string | null;
+            /** Duration S */
+            duration_s: number | null;
+            /** Error */
+            error: string | null;
+            /** Error Code */
+            error_code: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Node Id */
+            node_id: string;
+            /** Operator */
+            operator: string;
+            /** Rows In */
+            rows_in: number | null;
+            /** Rows Out */
+            rows_out: number | null;
+            /** Rows Out Ports */
+            rows_out_ports: {
+                [key: string]: number;
+            };
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @description pending, running, succeeded, failed, skipped or cached.
+             */
+            status: string;
+        };
         /** NotifierKindRead */
         NotifierKindRead: {
             /** Capabilities */
@@ -2687,6 +3156,45 @@ export interface components {
             secrets_schema: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * OperatorRead
+         * @description An operator of the palette: its ports and the JSON schema of its params (drives the form;
+         *     column pickers carry ``x-dais-columns: {port, types, multiple}``).
+         */
+        OperatorRead: {
+            /** Description */
+            description: string;
+            /**
+             * Error
+             * @description Why the operator plugin failed to load.
+             */
+            error?: string | null;
+            /** Family */
+            family: string;
+            /** Id */
+            id: string;
+            /** Inputs */
+            inputs: components["schemas"]["PortRead"][];
+            /** Outputs */
+            outputs: components["schemas"]["PortRead"][];
+            /** Params Schema */
+            params_schema: {
+                [key: string]: unknown;
+            };
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** ParamDiff */
+        ParamDiff: {
+            /** A */
+            a?: unknown;
+            /** B */
+            b?: unknown;
+            /** Field */
+            field: string;
         };
         /**
          * Partition
@@ -2757,6 +3265,463 @@ export interface components {
              */
             new_password: string;
         };
+        /**
+         * PipelineApply
+         * @description A pipeline as a manifest declares it (``PUT``): created, or updated to match.
+         */
+        PipelineApply: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            graph?: components["schemas"]["PipelineGraph"];
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+        };
+        /** PipelineApplyResult */
+        PipelineApplyResult: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "created" | "configured" | "unchanged";
+            pipeline: components["schemas"]["PipelineDetail"];
+        };
+        /** PipelineCreate */
+        PipelineCreate: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            graph?: components["schemas"]["PipelineGraph"];
+            /**
+             * Message
+             * @description What this version changes.
+             * @default
+             */
+            message: string;
+            /**
+             * Name
+             * @description Unique in the workspace: a-z, 0-9, _ . -
+             */
+            name: string;
+        };
+        /** PipelineDetail */
+        PipelineDetail: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Current Version */
+            current_version: number;
+            /** Description */
+            description: string;
+            /** @description The current version's graph. */
+            graph: components["schemas"]["PipelineGraph"];
+            /** Id */
+            id: string;
+            last_run?: components["schemas"]["PipelineRunSummary"] | null;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * PipelineGraph
+         * @description A whole pipeline: what is saved (one version per save), exported as YAML, and run.
+         */
+        PipelineGraph: {
+            /** Edges */
+            edges?: components["schemas"]["Edge"][];
+            /** Nodes */
+            nodes?: components["schemas"]["Node"][];
+            /** Variables */
+            variables?: components["schemas"]["Variable"][];
+        };
+        /**
+         * PipelineIssue
+         * @description One problem, on a node (``node_id``; null: the graph) and a field of it.
+         */
+        PipelineIssue: {
+            /** Code */
+            code: string;
+            /**
+             * Field
+             * @description A dotted path in the part, e.g. `columns.2`.
+             */
+            field: string | null;
+            /**
+             * Loc
+             * @description As in 422 replies: ["nodes", node_id, part, *field].
+             */
+            loc: string[];
+            /** Message */
+            message: string;
+            /** Node Id */
+            node_id: string | null;
+            /**
+             * Part
+             * @description params, operator, version, inputs, outputs, id or graph.
+             */
+            part: string;
+        };
+        /** PipelinePage */
+        PipelinePage: {
+            /** Items */
+            items: components["schemas"]["PipelineRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** PipelineRead */
+        PipelineRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Current Version */
+            current_version: number;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            last_run?: components["schemas"]["PipelineRunSummary"] | null;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** PipelineRunCompare */
+        PipelineRunCompare: {
+            a: components["schemas"]["PipelineRunRead"];
+            b: components["schemas"]["PipelineRunRead"];
+            /** Nodes */
+            nodes: components["schemas"]["NodeRunCompare"][];
+        };
+        /**
+         * PipelineRunCreate
+         * @description How to run: full, or debug on a sample of each source; optionally again from one node.
+         */
+        PipelineRunCreate: {
+            /**
+             * From Node
+             * @description Run this node and its downstream; upstream from cache.
+             */
+            from_node?: string | null;
+            /**
+             * Mode
+             * @default full
+             * @enum {string}
+             */
+            mode: "full" | "debug";
+            /**
+             * Sample Method
+             * @default first
+             * @enum {string}
+             */
+            sample_method: "first" | "random";
+            /**
+             * Sample Rows
+             * @description Debug: rows per source.
+             * @default 1000
+             */
+            sample_rows: number;
+            /**
+             * Variables
+             * @description Values of ${variables}.
+             */
+            variables?: {
+                [key: string]: string;
+            };
+            /**
+             * Version
+             * @description The pipeline version (current if unset).
+             */
+            version?: number | null;
+        };
+        /** PipelineRunDetail */
+        PipelineRunDetail: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Duration S */
+            duration_s?: number | null;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** From Node */
+            from_node: string | null;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Mode */
+            mode: string;
+            /** Nodes */
+            nodes: components["schemas"]["NodeRunSummary"][];
+            /** Outputs */
+            outputs: components["schemas"]["PipelineRunOutput"][];
+            /** Pipeline */
+            pipeline: string;
+            /** Pipeline Id */
+            pipeline_id: string;
+            /** Sample Rows */
+            sample_rows: number | null;
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["PipelineRunStatus"];
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /** PipelineRunOutput */
+        PipelineRunOutput: {
+            /** Dataset */
+            dataset: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Node Id */
+            node_id: string;
+            /** Rows */
+            rows?: number | null;
+            /** Version */
+            version: number;
+        };
+        /** PipelineRunPage */
+        PipelineRunPage: {
+            /** Items */
+            items: components["schemas"]["PipelineRunRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** PipelineRunRead */
+        PipelineRunRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Duration S */
+            duration_s?: number | null;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** From Node */
+            from_node: string | null;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Mode */
+            mode: string;
+            /** Outputs */
+            outputs: components["schemas"]["PipelineRunOutput"][];
+            /** Pipeline */
+            pipeline: string;
+            /** Pipeline Id */
+            pipeline_id: string;
+            /** Sample Rows */
+            sample_rows: number | null;
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["PipelineRunStatus"];
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * PipelineRunStatus
+         * @enum {string}
+         */
+        PipelineRunStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** PipelineRunSummary */
+        PipelineRunSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Mode */
+            mode: string;
+            status: components["schemas"]["PipelineRunStatus"];
+            /** Version */
+            version: number;
+        };
+        /**
+         * PipelineSave
+         * @description A new graph: a new version if it differs from the current one.
+         */
+        PipelineSave: {
+            graph: components["schemas"]["PipelineGraph"];
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+        };
+        /**
+         * PipelineScheduleCreate
+         * @description A schedule that runs this pipeline (a ``pipeline.run`` job); ``run.variables`` may use ``${ds}``.
+         */
+        PipelineScheduleCreate: {
+            /**
+             * Catchup
+             * @description After downtime: `skip` runs only the latest missed run, `all` runs each.
+             * @default skip
+             * @enum {string}
+             */
+            catchup: "skip" | "all";
+            /**
+             * Cron
+             * @description A cron expression, e.g. `0 3 * * *`.
+             */
+            cron?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Interval S
+             * @description Or: every N seconds.
+             */
+            interval_s?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Paused
+             * @default false
+             */
+            paused: boolean;
+            run?: components["schemas"]["PipelineRunCreate"];
+            /** Start At */
+            start_at?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone the cron is read in.
+             * @default UTC
+             */
+            timezone: string;
+            /**
+             * Variables
+             * @description Extra ${variables} for the template.
+             */
+            variables?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * PipelineUpdate
+         * @description Rename or describe a pipeline (its graph changes with a new version).
+         */
+        PipelineUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /** PipelineValidateRequest */
+        PipelineValidateRequest: {
+            graph: components["schemas"]["PipelineGraph"];
+        };
+        /** PipelineValidation */
+        PipelineValidation: {
+            /** Errors */
+            errors: components["schemas"]["PipelineIssue"][];
+            /**
+             * Schemas
+             * @description Each node's output schemas by port (null: not a table, or unknown).
+             */
+            schemas: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["TableSchema"] | null;
+                };
+            };
+            /** Valid */
+            valid: boolean;
+        };
+        /** PipelineVersionPage */
+        PipelineVersionPage: {
+            /** Items */
+            items: components["schemas"]["PipelineVersionSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** PipelineVersionRead */
+        PipelineVersionRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            graph: components["schemas"]["PipelineGraph"];
+            /** Message */
+            message: string;
+            /** Nodes */
+            nodes: number;
+            /** Number */
+            number: number;
+        };
+        /** PipelineVersionSummary */
+        PipelineVersionSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Message */
+            message: string;
+            /** Nodes */
+            nodes: number;
+            /** Number */
+            number: number;
+        };
         /** PluginRead */
         PluginRead: {
             /** Error */
@@ -2771,6 +3736,36 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /** PortRead */
+        PortRead: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Required */
+            required: boolean;
+            /**
+             * Type
+             * @description table, transform, model, metrics or report.
+             */
+            type: string;
+        };
+        /**
+         * Position
+         * @description Where the node sits on the canvas (the UI's business; engines ignore it).
+         */
+        Position: {
+            /**
+             * X
+             * @default 0
+             */
+            x: number;
+            /**
+             * Y
+             * @default 0
+             */
+            y: number;
         };
         /**
          * PreviewRequest
@@ -3207,6 +4202,20 @@ export interface components {
              */
             sample_rows: number;
         };
+        /**
+         * TableSchema
+         * @description The columns of a table port. ``open`` marks a schema that gains columns known only after a run
+         *     (a one-hot encoding adds one column per category it meets).
+         */
+        TableSchema: {
+            /** Columns */
+            columns?: components["schemas"]["Column"][];
+            /**
+             * Open
+             * @default false
+             */
+            open: boolean;
+        };
         /** TokenCreate */
         TokenCreate: {
             /**
@@ -3411,6 +4420,15 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** Variable */
+        Variable: {
+            /** Default */
+            default?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
         };
         /**
          * VersionCreate
@@ -3861,6 +4879,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotifierKindRead"][];
+                };
+            };
+        };
+    };
+    list_operators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRead"][];
                 };
             };
         };
@@ -6410,6 +7448,682 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_pipelines: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    validate_pipeline_graph: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineValidateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineValidation"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    apply_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineApply"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineApplyResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_pipeline: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_pipeline_runs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["PipelineRunStatus"] | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineRunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_pipeline_runs: {
+        parameters: {
+            query: {
+                /** @description A run id. */
+                a: string;
+                /** @description Another run id. */
+                b: string;
+            };
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunCompare"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_pipeline_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_pipeline_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_pipeline_node_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                run: string;
+                node: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRunRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    schedule_pipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    validate_pipeline: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineValidation"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_pipeline_versions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_pipeline_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineSave"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_pipeline_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline: string;
+                number: number;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionRead"];
                 };
             };
             /** @description Validation Error */

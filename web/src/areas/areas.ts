@@ -38,6 +38,7 @@ export const AREAS: Area[] = [
   {
     key: 'pipelines',
     title: 'Pipelines',
+    available: true,
     summary: 'Build feature-processing pipelines as a graph of operators, by drag and drop with parameter forms.',
     plans: [
       'Operators for sources and sinks, sampling and splitting, cleaning, transformation, feature generation (expressions, SQL), selection and statistics.',

@@ -22,6 +22,7 @@ BUILTIN_KINDS = {
     "Quota": "dais.cli.manifests.tenancy:QuotaKind",
     "Connection": "dais.cli.manifests.data:ConnectionKind",
     "Dataset": "dais.cli.manifests.data:DatasetKind",
+    "Pipeline": "dais.cli.manifests.pipelines:PipelineKind",
 }
 
 

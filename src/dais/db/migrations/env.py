@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "dais.jobs.models",
     "dais.jobs.notify.models",
     "dais.data.models",
+    "dais.pipelines.models",
 ]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

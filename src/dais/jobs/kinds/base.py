@@ -20,6 +20,7 @@ BUILTIN_KINDS = {
     "data.register": "dais.data.jobs:RegisterKind",
     "data.refresh": "dais.data.jobs:RefreshKind",
     "data.materialize": "dais.data.jobs:MaterializeKind",
+    "pipeline.run": "dais.pipelines.jobs:RunKind",
 }
 
 
@@ -58,6 +59,12 @@ class JobKind(abc.ABC):
     #: platform's own settings (database URL, instance secret) so the handler can call
     #: :func:`dais.core.settings.load_settings`. Never set it on a kind that runs user code.
     platform_access: ClassVar[bool] = False
+    #: Modules the process that forks this kind's jobs imports ahead of time (heavy libraries:
+    #: Ibis, DuckDB, pyarrow), so a job starts warm. Kinds of one ``warm_group`` share a launcher
+    #: that imports all their modules; kinds without any use the light default launcher, which
+    #: keeps forking cheap.
+    preload: ClassVar[tuple[str, ...]] = ()
+    warm_group: ClassVar[str | None] = None
 
     @abc.abstractmethod
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
