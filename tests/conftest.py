@@ -39,6 +39,9 @@ from dais.tenancy.schemas import TokenCreate, UserCreate, WorkspaceCreate
 from dais.tenancy.service import create_user, create_workspace
 
 TEST_DB_ENV = "DAIS_TEST_DATABASE_URL"
+# Servers and workers the tests start do not pre-start heavy job launchers (seconds of CPU each);
+# a job of such a kind starts its launcher on first use instead.
+os.environ.setdefault("DAIS_JOBS_PREWARM", "false")
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 

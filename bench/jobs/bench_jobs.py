@@ -5,7 +5,7 @@ Two measures per system:
 - dispatch: submit jobs one at a time at a steady pace below capacity and measure the time from
   queued to running (p50/p99), i.e. what the scheduler itself adds.
 
-Run: .venv/bin/python bench/jobs/bench_jobs.py [--jobs 2000] [--paced 200] [--skip-postgres]
+Run: .venv/bin/python bench/jobs/bench_jobs.py [--jobs 2000] [--paced 200] [--slots 8] [--skip-postgres]
 (needs Redis at 127.0.0.1:6379 and, for the PostgreSQL row, a server at 127.0.0.1:5432).
 Prints a table and appends it to bench/RESULTS.md.
 """
@@ -222,7 +222,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--paced", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--slots", type=int, default=1, help="Jobs each Dais worker runs at once.")
+    parser.add_argument(
+        "--slots", type=int, default=8, help="Jobs each Dais worker runs at once (each in its own process)."
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/RESULTS.md.")
     args = parser.parse_args()

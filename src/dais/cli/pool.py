@@ -48,7 +48,12 @@ def start_pool(settings: Settings, db: Database, *, workers: int, slots: int) ->
     store = open_store(settings)
     host, pid = socket.gethostname(), os.getpid()
     for i in range(workers):
-        worker = JobWorker(settings, db, store, WorkerConfig(name=f"{host}-{pid}-{i + 1}", slots=slots))
+        worker = JobWorker(
+            settings,
+            db,
+            store,
+            WorkerConfig(name=f"{host}-{pid}-{i + 1}", slots=slots, prewarm=settings.jobs.prewarm),
+        )
         worker.register()
         thread = threading.Thread(
             target=worker.run, args=(pool.stop_event,), name=f"dais-worker-{i + 1}", daemon=True
@@ -92,7 +97,7 @@ def run_worker(
             overrides["memory_mb"] = memory_mb
         if name:
             overrides["name"] = name
-        config = WorkerConfig(gpu_ids=gpu_ids, labels=labels, **overrides)
+        config = WorkerConfig(gpu_ids=gpu_ids, labels=labels, prewarm=settings.jobs.prewarm, **overrides)
         worker = JobWorker(settings, db, open_store(settings), config)
         worker.register()
         stop = threading.Event()

@@ -108,6 +108,10 @@ class JobsSettings(BaseSettings):
 
     workers: int = Field(default=1, ge=0, le=64, description="Worker processes `dais up` starts.")
     slots: int = Field(default=4, ge=1, le=1024, description="Jobs one worker runs at once.")
+    prewarm: bool = Field(
+        default=True,
+        description="Start the job launchers of heavy kinds (pipelines, data) when a worker starts.",
+    )
     # Folders a `script` job may use as its working directory (an admin's allow-list).
     allowed_roots: list[Path] = Field(default_factory=list)
 

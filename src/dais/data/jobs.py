@@ -23,7 +23,22 @@ from dais.data.source import SourceSpec
 from dais.jobs.kinds import JobContext, JobKind
 
 # The worker's zygote imports every job kind before forking job processes: this module stays light,
-# and the handlers import the database, the readers and the connectors when they run.
+# and the handlers import the database, the readers and the connectors when they run. Those heavy
+# modules are preloaded instead by the launcher of the "platform" warm group (see JobKind.preload),
+# which serves only these kinds, so forking a no-op or script job stays cheap.
+PLATFORM_PRELOAD = (
+    "dais.db",
+    "dais.storage",
+    "dais.data.service",
+    "dais.data.datasets_service",
+    "dais.data.sources",
+    "dais.data.inspect",
+    "dais.data.reader",
+    "dais.data.materialize",
+    "dais.data.connectors.file",
+    "dais.data.connectors.s3",
+    "dais.data.connectors.sql",
+)
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -86,6 +101,8 @@ class RegisterKind(JobKind):
     Spec = RegisterSpec
     api_access = False
     platform_access = True
+    preload = PLATFORM_PRELOAD
+    warm_group = "platform"
 
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
         from dais.data import datasets_service as datasets
@@ -164,6 +181,8 @@ class RefreshKind(JobKind):
     Spec = RefreshSpec
     api_access = False
     platform_access = True
+    preload = PLATFORM_PRELOAD
+    warm_group = "platform"
 
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
         from dais.data import datasets_service as datasets
@@ -225,6 +244,8 @@ class MaterializeKind(JobKind):
     Spec = MaterializeSpec
     api_access = False
     platform_access = True
+    preload = PLATFORM_PRELOAD
+    warm_group = "platform"
 
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
         from dais.data import datasets_service as datasets

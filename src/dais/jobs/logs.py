@@ -18,6 +18,7 @@ from dais.storage import ArtifactStore, workspace_prefix
 CHUNK = 1024 * 1024
 SHIP_EVERY_S = 1.0
 SHIP_MIN_BYTES = 64 * 1024
+LOOK_EVERY_S = 0.1  # how often a running attempt's log is looked at (its size), between final ships
 
 
 def attempt_prefix(workspace_id: str, job_id: str, attempt: int) -> str:
@@ -39,15 +40,19 @@ class LogShipper:
         self.offset = 0
         self.seq = 0
         self.last = 0.0
+        self.looked = 0.0
 
     def ship(self, *, final: bool = False, max_bytes: int = 16 * CHUNK) -> int:
         """Copy what is new (at most ``max_bytes`` unless ``final``); the number of bytes shipped."""
+        now = time.monotonic()
+        if not final and now - self.looked < LOOK_EVERY_S:
+            return 0
+        self.looked = now
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
             return 0
         pending = size - self.offset
-        now = time.monotonic()
         if pending <= 0 or (not final and pending < SHIP_MIN_BYTES and now - self.last < SHIP_EVERY_S):
             return 0
         shipped = 0

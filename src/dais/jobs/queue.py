@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from dais.core.ids import new_id
 from dais.db import utcnow
 from dais.jobs.models import Job, JobAttempt, JobDependency, Worker
-from dais.jobs.notify import record_job_event
+from dais.jobs.notify import enabled_rules, record_job_event
 from dais.jobs.states import FINISHED, JobState, WaitReason
 from dais.tenancy import Quota, Workspace
 
@@ -29,6 +30,18 @@ CANDIDATES = 64
 # A job whose worker vanished is delivered again; after this many lost deliveries beyond its
 # attempts it fails instead, so a job that kills its worker cannot loop forever.
 EXTRA_DELIVERIES = 3
+# The plain tables, for batched statements on the hot path (no ORM bookkeeping per row).
+_JOBS = cast(Table, Job.__table__)
+_ATTEMPTS = cast(Table, JobAttempt.__table__)
+
+
+class Wants(Protocol):
+    """What a job asks for (a :class:`~dais.jobs.models.Job` or a claim candidate)."""
+
+    cpus: float
+    memory_mb: int
+    gpus: int
+    labels: dict[str, Any] | None
 
 
 @dataclass
@@ -41,7 +54,7 @@ class Capacity:
     slots: int
     labels: dict[str, str] = field(default_factory=dict)
 
-    def fits(self, job: Job) -> bool:
+    def fits(self, job: Wants) -> bool:
         return (
             self.slots > 0
             and job.cpus <= self.cpus + 1e-9
@@ -50,7 +63,7 @@ class Capacity:
             and all(self.labels.get(k) == str(v) for k, v in (job.labels or {}).items())
         )
 
-    def take(self, job: Job) -> list[str]:
+    def take(self, job: Wants) -> list[str]:
         self.cpus -= job.cpus
         self.memory_mb -= job.memory_mb
         self.slots -= 1
@@ -65,14 +78,14 @@ class Usage:
     memory_mb: int = 0
     gpus: int = 0
 
-    def add(self, job: Job) -> None:
+    def add(self, job: Wants) -> None:
         self.jobs += 1
         self.cpus += job.cpus
         self.memory_mb += job.memory_mb
         self.gpus += job.gpus
 
 
-def quota_block(quota: Quota | None, usage: Usage, job: Job) -> str | None:
+def quota_block(quota: Quota | None, usage: Usage, job: Wants) -> str | None:
     """Why the workspace quota keeps ``job`` waiting (``None``: it does not)."""
     if quota is None:
         return None
@@ -106,6 +119,53 @@ class Claim:
     memory_mb: int
 
 
+@dataclass
+class _Candidate:
+    """A claimable job, read as plain columns (no ORM objects on the hot path)."""
+
+    id: str
+    workspace_id: str
+    kind: str
+    spec: dict[str, Any] | None
+    priority: int
+    cpus: float
+    memory_mb: int
+    gpus: int
+    labels: dict[str, Any] | None
+    attempt: int
+    timeout_s: float | None
+    owner_id: str | None
+    created_at: datetime
+    wait_reason: str | None
+    ws_priority: int
+
+
+_CANDIDATE_COLUMNS = (
+    Job.id,
+    Job.workspace_id,
+    Job.kind,
+    Job.spec,
+    Job.priority,
+    Job.cpus,
+    Job.memory_mb,
+    Job.gpus,
+    Job.labels,
+    Job.attempt,
+    Job.timeout_s,
+    Job.owner_id,
+    Job.created_at,
+    Job.wait_reason,
+    Workspace.priority,
+)
+
+
+def _limits(quota: Quota) -> bool:
+    return any(
+        limit is not None
+        for limit in (quota.max_concurrent_jobs, quota.max_cpus, quota.max_memory_mb, quota.max_gpus)
+    )
+
+
 def _running_usage(session: Session, workspace_ids: set[str]) -> dict[str, Usage]:
     usage: dict[str, Usage] = defaultdict(Usage)
     if not workspace_ids:
@@ -134,46 +194,50 @@ def claim(
     now: datetime | None = None,
     lease_seconds: float = LEASE_SECONDS,
 ) -> list[Claim]:
-    """Claim as many runnable jobs as fit ``free``, best first; note why the others wait."""
+    """Claim as many runnable jobs as fit ``free``, best first; note why the others wait.
+
+    Reads plain columns and writes with one batched UPDATE and INSERT, so claiming several jobs
+    costs about as much as claiming one.
+    """
     now = now or utcnow()
+    if free.slots <= 0:
+        return []
     is_pg = session.get_bind().dialect.name == "postgresql"
     stmt = (
-        select(Job, Workspace.priority)
+        select(*_CANDIDATE_COLUMNS)
         .join(Workspace, Workspace.id == Job.workspace_id)
         .where(Job.state.in_([JobState.queued, JobState.retrying]), Job.not_before <= now)
         .order_by(Workspace.priority.desc(), Job.priority.desc(), Job.created_at, Job.id)
-        .limit(min(CANDIDATES, 8 + 4 * max(free.slots, 0)))
+        .limit(min(CANDIDATES, 8 + 4 * free.slots))
     )
     if is_pg:
         stmt = stmt.with_for_update(skip_locked=True, of=Job)
-    candidates = [(row[0], row[1]) for row in session.execute(stmt)]
+    candidates = [_Candidate(*row) for row in session.execute(stmt)]
     if not candidates:
         return []
-    ws_ids = {job.workspace_id for job, _ in candidates}
+    ws_ids = {job.workspace_id for job in candidates}
+    quota_stmt = select(Quota).where(Quota.workspace_id.in_(sorted(ws_ids)))
     if is_pg:
         # Serialise claims per workspace so concurrent workers cannot overrun its quota together.
-        session.execute(
-            select(Quota.workspace_id)
-            .where(Quota.workspace_id.in_(sorted(ws_ids)))
-            .order_by(Quota.workspace_id)
-            .with_for_update()
-        )
-    quotas = {q.workspace_id: q for q in session.scalars(select(Quota).where(Quota.workspace_id.in_(ws_ids)))}
-    usage = _running_usage(session, ws_ids)
+        quota_stmt = quota_stmt.order_by(Quota.workspace_id).with_for_update()
+    quotas = {q.workspace_id: q for q in session.scalars(quota_stmt) if _limits(q)}
+    # Running usage matters for quota limits and for fair share between workspaces; with one
+    # workspace and no limit (the common case) it changes nothing, so it is not computed.
+    usage = _running_usage(session, ws_ids) if quotas or len(ws_ids) > 1 else defaultdict(Usage)
     claims: list[Claim] = []
+    taken: list[dict[str, Any]] = []
+    reasons: list[dict[str, Any]] = []
     # One queue per workspace, each already in (job priority, age) order from the query.
-    lanes: dict[str, deque[Job]] = defaultdict(deque)
-    ws_priority: dict[str, int] = {}
-    for job, prio in candidates:
+    lanes: dict[str, deque[_Candidate]] = defaultdict(deque)
+    for job in candidates:
         lanes[job.workspace_id].append(job)
-        ws_priority[job.workspace_id] = prio
     while lanes and free.slots > 0 and free.cpus > 0 and free.memory_mb > 0:
         # Fair share: the highest-priority workspace first; among equals, the one running fewer
         # jobs (re-evaluated after every claim, so workspaces of equal priority alternate).
         ws_id = min(
             lanes,
             key=lambda w: (
-                -ws_priority[w],
+                -lanes[w][0].ws_priority,
                 usage[w].jobs,
                 lanes[w][0].priority * -1,
                 lanes[w][0].created_at,
@@ -190,23 +254,16 @@ def claim(
                 reason += f", labels {job.labels}"
         if reason is not None:
             if job.wait_reason != reason:
-                job.wait_reason = reason
+                reasons.append({"b_id": job.id, "b_reason": reason})
             continue
         gpu_ids = free.take(job)
         usage[job.workspace_id].add(job)
-        job.state = JobState.running
-        job.attempt += 1
-        job.lease_owner = worker_id
-        job.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        job.started_at = now
-        job.wait_reason = None
-        job.gpu_ids = gpu_ids
-        job.progress, job.progress_message = None, None
-        session.add(JobAttempt(job_id=job.id, number=job.attempt, worker_id=worker_id, started_at=now))
+        attempt = job.attempt + 1
+        taken.append({"b_id": job.id, "b_attempt": attempt, "b_gpu_ids": gpu_ids})
         claims.append(
             Claim(
                 job.id,
-                job.attempt,
+                attempt,
                 job.workspace_id,
                 job.kind,
                 dict(job.spec or {}),
@@ -217,7 +274,46 @@ def claim(
                 job.memory_mb,
             )
         )
-    session.flush()
+    jobs = _JOBS
+    if reasons:
+        session.execute(
+            update(jobs)
+            .where(jobs.c.id == bindparam("b_id"))
+            .values(wait_reason=bindparam("b_reason"), updated_at=now),
+            reasons,
+        )
+    if taken:
+        session.execute(
+            update(jobs)
+            .where(jobs.c.id == bindparam("b_id"))
+            .values(
+                state=JobState.running,
+                attempt=bindparam("b_attempt"),
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                started_at=now,
+                wait_reason=None,
+                gpu_ids=bindparam("b_gpu_ids"),
+                progress=None,
+                progress_message=None,
+                updated_at=now,
+            ),
+            taken,
+        )
+        session.execute(
+            insert(_ATTEMPTS),
+            [
+                {
+                    "id": new_id(),
+                    "job_id": c.job_id,
+                    "number": c.attempt,
+                    "worker_id": worker_id,
+                    "state": "running",
+                    "started_at": now,
+                }
+                for c in claims
+            ],
+        )
     return claims
 
 
@@ -275,6 +371,7 @@ def _fenced(session: Session, job_id: str, attempt: int, worker_id: str) -> Job 
             Job.state == JobState.running,
         )
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -295,6 +392,114 @@ def _finish_attempt(
     )
 
 
+@dataclass
+class Ending:
+    """How one attempt a worker held ended (what :func:`complete_many` records)."""
+
+    job_id: str
+    attempt: int
+    succeeded: bool
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    exit_code: int | None = None
+    cancelled: bool = False
+    log_key: str | None = None
+
+
+def complete_many(
+    session: Session, worker_id: str, endings: list[Ending], *, now: datetime | None = None
+) -> list[Job | None]:
+    """Record the end of several attempts at once; per ending its job, or ``None`` if the lease was lost.
+
+    One locking read of the jobs, one batched write of the attempts, one look for dependents and
+    one for notification rules, however many attempts ended.
+    """
+    now = now or utcnow()
+    if not endings:
+        return []
+    held = {
+        job.id: job
+        for job in session.scalars(
+            select(Job)
+            .where(
+                Job.id.in_([e.job_id for e in endings]),
+                Job.lease_owner == worker_id,
+                Job.state == JobState.running,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    jobs: list[Job | None] = [
+        held[e.job_id] if e.job_id in held and held[e.job_id].attempt == e.attempt else None for e in endings
+    ]
+    live = [j for j in jobs if j is not None]
+    if not live:
+        return jobs
+    with_dependents = set(
+        session.scalars(
+            select(JobDependency.depends_on_id).where(JobDependency.depends_on_id.in_([j.id for j in live]))
+        )
+    )
+    rules = enabled_rules(session, {j.workspace_id for j in live})
+    attempts: list[dict[str, Any]] = []
+    for ending, job in zip(endings, jobs, strict=True):
+        if job is None:
+            continue
+        job.lease_owner, job.lease_expires_at = None, None
+        if ending.succeeded:
+            state, error = JobState.succeeded, None
+            job.state, job.result, job.error, job.finished_at = JobState.succeeded, ending.result, None, now
+            job.progress, job.progress_message = 1.0, "done"
+            if job.id in with_dependents:
+                release_dependents(session, job, now=now)
+        elif ending.cancelled or job.cancel_requested:
+            state, error = JobState.cancelled, ending.error
+            job.state, job.error, job.finished_at = JobState.cancelled, ending.error or "cancelled", now
+            if job.id in with_dependents:
+                fail_dependents(session, job, now=now)
+        else:
+            state, error = JobState.failed, ending.error
+            job.error = ending.error
+            if job.attempt < job.max_attempts:
+                job.state = JobState.retrying
+                job.not_before = now + timedelta(seconds=job.backoff_s * 2 ** (job.attempt - 1))
+                job.wait_reason = (
+                    f"{WaitReason.backoff}: attempt {job.attempt} failed; next try after backoff"
+                )
+            else:
+                job.state, job.finished_at = JobState.failed, now
+                if job.id in with_dependents:
+                    fail_dependents(session, job, now=now)
+        attempts.append(
+            {
+                "b_job": job.id,
+                "b_number": job.attempt,
+                "b_state": str(state),
+                "b_exit": ending.exit_code,
+                "b_error": error,
+                "b_log": ending.log_key,
+            }
+        )
+        if job.state in FINISHED:
+            record_job_event(session, job, str(job.state), now=now, rules=rules[job.workspace_id])
+    table = _ATTEMPTS
+    session.execute(
+        update(table)
+        .where(table.c.job_id == bindparam("b_job"), table.c.number == bindparam("b_number"))
+        .values(
+            state=bindparam("b_state"),
+            finished_at=now,
+            exit_code=bindparam("b_exit"),
+            error=bindparam("b_error"),
+            log_key=bindparam("b_log"),
+        ),
+        attempts,
+    )
+    session.flush()
+    return jobs
+
+
 def complete(
     session: Session,
     job_id: str,
@@ -310,40 +515,8 @@ def complete(
     now: datetime | None = None,
 ) -> Job | None:
     """Record the end of an attempt; ``None`` if the worker no longer holds the lease."""
-    now = now or utcnow()
-    job = _fenced(session, job_id, attempt, worker_id)
-    if job is None:
-        return None
-    job.lease_owner, job.lease_expires_at = None, None
-    if succeeded:
-        _finish_attempt(
-            session, job, JobState.succeeded, exit_code=exit_code, error=None, now=now, log_key=log_key
-        )
-        job.state, job.result, job.error, job.finished_at = JobState.succeeded, result, None, now
-        job.progress, job.progress_message = 1.0, "done"
-        release_dependents(session, job, now=now)
-    elif cancelled or job.cancel_requested:
-        _finish_attempt(
-            session, job, JobState.cancelled, exit_code=exit_code, error=error, now=now, log_key=log_key
-        )
-        job.state, job.error, job.finished_at = JobState.cancelled, error or "cancelled", now
-        fail_dependents(session, job, now=now)
-    else:
-        _finish_attempt(
-            session, job, JobState.failed, exit_code=exit_code, error=error, now=now, log_key=log_key
-        )
-        job.error = error
-        if job.attempt < job.max_attempts:
-            job.state = JobState.retrying
-            job.not_before = now + timedelta(seconds=job.backoff_s * 2 ** (job.attempt - 1))
-            job.wait_reason = f"{WaitReason.backoff}: attempt {job.attempt} failed; next try after backoff"
-        else:
-            job.state, job.finished_at = JobState.failed, now
-            fail_dependents(session, job, now=now)
-    if job.state in FINISHED:
-        record_job_event(session, job, str(job.state), now=now)
-    session.flush()
-    return job
+    ending = Ending(job_id, attempt, succeeded, result, error, exit_code, cancelled, log_key)
+    return complete_many(session, worker_id, [ending], now=now)[0]
 
 
 def hand_back(session: Session, job_id: str, attempt: int, worker_id: str, *, reason: str) -> bool:

@@ -1,9 +1,11 @@
 """A worker of the resource pool: claims jobs that fit its free capacity and runs them.
 
-One loop, no threads: claim what fits, launch each attempt through the executor, ship logs and
-progress, renew leases with heartbeats (killing any attempt whose lease was lost), enforce
-timeouts and cancellation, and re-queue jobs of workers that died. On stop it drains: running
-attempts may finish until the drain timeout, then they are killed and their jobs handed back.
+One loop (a helper thread only removes ended attempts' scratch folders): claim what fits, launch
+each attempt through the executor, ship logs and progress, renew leases with heartbeats (killing
+any attempt whose lease was lost), enforce timeouts and cancellation, and re-queue jobs of workers
+that died. Attempts that ended are recorded, and new jobs claimed, in one transaction per turn;
+attempts ending within ``gather_s`` of each other share it. On stop it drains: running attempts
+may finish until the drain timeout, then they are killed and their jobs handed back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -37,6 +40,8 @@ from dais.tenancy import issue_job_token, revoke_job_token
 
 log = logging.getLogger(__name__)
 
+PROGRESS_LOOK_S = 0.1  # how often a running attempt's progress file is looked at
+
 
 @dataclass
 class WorkerConfig:
@@ -51,12 +56,15 @@ class WorkerConfig:
     executor: str = "local"
     poll_s: float = 0.02
     idle_poll_s: float = 0.06
+    gather_s: float = 0.003  # after an attempt ends, let others ending now join its transaction
     heartbeat_s: float = 5.0
     lease_s: float = queue.LEASE_SECONDS
     reap_s: float = 5.0
     drain_timeout_s: float = 30.0
     kill_grace_s: float = 5.0
     keep_scratch: bool = False
+    # Start the launchers of heavy job kinds at once (long-lived workers), not at their first job.
+    prewarm: bool = False
 
 
 def _total_memory_mb() -> int:
@@ -82,6 +90,7 @@ class _Running:
     cancelled: bool = False
     progress_offset: int = 0
     progress_sent: float = 0.0
+    progress_looked: float = 0.0
 
 
 class JobWorker:
@@ -98,6 +107,7 @@ class JobWorker:
         self.scratch_root = settings.home / "work"
         self.running: dict[str, _Running] = {}
         self.worker_id = ""
+        self._cleaner = ThreadPoolExecutor(1, thread_name_prefix="dais-scratch-cleaner")
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -133,6 +143,8 @@ class JobWorker:
         if not self.worker_id:
             self.register()
         c = self.config
+        if c.prewarm:
+            self.executor.prewarm()
         last_hb = last_reap = 0.0
         next_claim = 0.0
         drain_deadline: float | None = None
@@ -171,11 +183,16 @@ class JobWorker:
                 if not busy:
                     if self.running:
                         self.executor.wait(c.poll_s)  # returns as soon as an attempt ends
+                        if len(self.running) > 1 and c.gather_s > 0:
+                            # Group commit: attempts ending within a few ms of each other are
+                            # recorded (and their slots refilled) in one transaction.
+                            time.sleep(c.gather_s)
                     else:
                         time.sleep(c.poll_s)
         finally:
             self._set_state("gone")
             self.executor.close()
+            self._cleaner.shutdown(wait=True)
 
     # -- claiming ------------------------------------------------------------------------------------
 
@@ -215,12 +232,10 @@ class JobWorker:
         for attempt in range(5):
             try:
                 with self.db.session() as s:
-                    for r, outcome in finished:
-                        job = queue.complete(
-                            s,
+                    endings = [
+                        queue.Ending(
                             r.claim.job_id,
                             r.claim.attempt,
-                            self.worker_id,
                             succeeded=outcome.succeeded,
                             result=outcome.result,
                             error=outcome.error,
@@ -228,6 +243,10 @@ class JobWorker:
                             cancelled=r.cancelled,
                             log_key=r.shipper.prefix,
                         )
+                        for r, outcome in finished
+                    ]
+                    jobs = queue.complete_many(s, self.worker_id, endings)
+                    for (r, _), job in zip(finished, jobs, strict=True):
                         if r.token_id:
                             revoke_job_token(s, r.token_id)
                         if job is None:
@@ -257,8 +276,8 @@ class JobWorker:
                 break
         for r, _ in finished:
             self.running.pop(r.claim.job_id, None)
-            if not self.config.keep_scratch:
-                shutil.rmtree(r.handle.request.scratch, ignore_errors=True)
+            if not self.config.keep_scratch:  # off the loop: removing files can be slow on some disks
+                self._cleaner.submit(shutil.rmtree, r.handle.request.scratch, ignore_errors=True)
         for c in claims:
             token_id, secret = tokens[c.job_id]
             self._launch(c, token_id, secret)
@@ -349,7 +368,7 @@ class JobWorker:
                 r.shipper.ship(final=outcome is not None)
             except Exception as exc:  # a store hiccup must not lose the job; the next tick retries
                 log.warning("log shipping for %s failed: %s", job_id, exc)
-            self._progress(r)
+            self._progress(r, final=outcome is not None)
             if outcome is None:
                 timeout = r.claim.timeout_s
                 if timeout and time.monotonic() - r.started > timeout and r.kill_reason is None:
@@ -361,7 +380,11 @@ class JobWorker:
             finished.append((r, outcome))
         return finished
 
-    def _progress(self, r: _Running) -> None:
+    def _progress(self, r: _Running, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - r.progress_looked < PROGRESS_LOOK_S:
+            return
+        r.progress_looked = now
         path = r.handle.progress_path
         try:
             size = path.stat().st_size

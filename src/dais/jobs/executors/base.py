@@ -73,6 +73,9 @@ class Executor(abc.ABC):
         """Block until some attempt may have ended, or ``timeout`` seconds (a plain sleep by default)."""
         time.sleep(timeout)
 
+    def prewarm(self) -> None:  # noqa: B027 - optional hook, not abstract
+        """Get ready for the kinds this worker may run (a long-lived worker calls it once at start)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release the executor's own resources."""
 

@@ -114,19 +114,30 @@ def _new_delivery(
     )
 
 
-def match_and_enqueue(session: Session, job: Job, event: str, *, now: datetime) -> int:
+def enabled_rules(session: Session, workspace_ids: Iterable[str]) -> dict[str, list[NotificationRule]]:
+    """The enabled rules of each workspace (one query for many jobs ending together)."""
+    found: dict[str, list[NotificationRule]] = {ws: [] for ws in workspace_ids}
+    if found:
+        for rule in session.scalars(
+            select(NotificationRule).where(
+                NotificationRule.workspace_id.in_(list(found)), NotificationRule.enabled.is_(True)
+            )
+        ):
+            found[rule.workspace_id].append(rule)
+    return found
+
+
+def match_and_enqueue(
+    session: Session, job: Job, event: str, *, now: datetime, rules: list[NotificationRule] | None = None
+) -> int:
     """Write a pending delivery for every enabled rule of the job's workspace that wants ``event``.
 
     Runs in the transaction that changed the job, and must never make that change fail: a problem
-    here is logged and the notification dropped, in a savepoint of its own.
+    here is logged and the notification dropped, in a savepoint of its own. ``rules``: the
+    workspace's enabled rules when the caller already read them (:func:`enabled_rules`).
     """
-    rules = list(
-        session.scalars(
-            select(NotificationRule).where(
-                NotificationRule.workspace_id == job.workspace_id, NotificationRule.enabled.is_(True)
-            )
-        )
-    )
+    if rules is None:
+        rules = enabled_rules(session, [job.workspace_id])[job.workspace_id]
     if not rules:
         return 0
     cache: dict[str, set[str]] = {}
