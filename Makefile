@@ -11,7 +11,8 @@ STAMP := $(VENV)/.dais-installed
 WEB_STAMP := web/node_modules/.dais-installed
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-PYTEST_ARGS ?=
+# Two test processes (a test module stays in one): most tests wait on processes, not the CPU.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run install web test test-sqlite test-postgres check lint format chromium openapi cli-docs clean
 

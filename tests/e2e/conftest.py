@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dais.app import create_app
 from dais.core.settings import Settings
@@ -25,6 +25,9 @@ from dais.jobs.worker import JobWorker
 from dais.storage import open_store
 from tests.conftest import make_settings
 from tests.jobs.conftest import running_worker
+
+# Assertions wait longer than Playwright's 5 s default: two test processes share the machine.
+expect.set_options(timeout=15_000)
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "web" / "dist"
@@ -104,7 +107,8 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1360, "height": 860}, reduced_motion="reduce"
     )
-    context.set_default_timeout(10_000)
+    # Generous: the suite runs two test processes, so a page may wait on a busy machine.
+    context.set_default_timeout(20_000)
     pg = context.new_page()
     yield pg
     context.close()
