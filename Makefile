@@ -12,7 +12,9 @@ WEB_STAMP := web/node_modules/.dais-installed
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Two test processes (a test module stays in one): most tests wait on processes, not the CPU.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Browser tests and latency measurements (markers e2e, serial) then run alone, in one process.
+PYTEST_ARGS ?=
+PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: run install web test test-sqlite test-postgres check lint format chromium openapi cli-docs clean
 
@@ -46,12 +48,14 @@ test: install web chromium
 	$(MAKE) test-postgres
 
 test-sqlite:
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PARALLEL) $(PYTEST_ARGS) -m "not e2e and not serial"
+	$(PY) -m pytest $(PYTEST_ARGS) -m "e2e or serial"
 
 # The same suite on PostgreSQL (127.0.0.1:5432 here and in CI). Outside CI a missing server is a skip.
 test-postgres:
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
-		DAIS_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS) -m "not e2e"; \
+		DAIS_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) $(PYTEST_ARGS) -m "not e2e and not serial" && \
+		DAIS_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS) -m "serial and not e2e"; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432 (needed in CI)"; exit 1; \
 	else echo "SKIPPED: PostgreSQL tests (no server at 127.0.0.1:5432; set PG_TEST_URL)"; fi
 

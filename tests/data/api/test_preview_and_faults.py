@@ -125,6 +125,7 @@ def _hang_round(url: str, team: Team) -> tuple[dict[str, httpx.Response], list[f
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_a_hanging_source_times_out_and_never_blocks_other_requests(
     data_app: FastAPI, team: Team, hanging_server: HangingServer
 ) -> None:
