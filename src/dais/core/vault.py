@@ -13,6 +13,7 @@ import json
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import BaseModel, SecretStr
 
 from dais.core.errors import DaisError
 
@@ -27,6 +28,16 @@ def _fernet(secret_key: bytes, purpose: str) -> Fernet:
     info = f"dais/{purpose}/v1".encode()
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret_key)
     return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def secret_values(model: BaseModel) -> dict[str, str]:
+    """A plugin's ``Secrets`` model as the plain values :func:`seal` takes (unset ones left out)."""
+    out = {}
+    for name, value in model:
+        if value is None:
+            continue
+        out[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return out
 
 
 def seal(secret_key: bytes, values: dict[str, str], *, purpose: str) -> str | None:

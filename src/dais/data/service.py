@@ -11,13 +11,12 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dais.core.errors import AlreadyExists, Conflict, NotFound
 from dais.core.settings import Settings
-from dais.core.vault import seal, unseal
+from dais.core.vault import seal, secret_values, unseal
 from dais.data.connectors import CheckResult, Connector, connectors, open_connector
 from dais.data.models import DataConnection, Dataset
 from dais.data.schemas import (
@@ -86,15 +85,6 @@ def _availability(cls: type[Connector]) -> tuple[bool, str | None]:
         error = unavailable()
         return False, str(getattr(error, "detail", error))
     return True, None
-
-
-def _secret_values(model: BaseModel) -> dict[str, str]:
-    out = {}
-    for name, value in model:
-        if value is None:
-            continue
-        out[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    return out
 
 
 def build_connector(
@@ -168,7 +158,7 @@ def create_connection(
 ) -> DataConnection:
     """Validate a connection's config (allowed roots, ...) and save it with its secrets sealed."""
     connector = build_connector(spec.kind, spec.config, spec.secrets, settings)
-    values = _secret_values(connector.secrets)
+    values = secret_values(connector.secrets)
     _name_taken(session, access.workspace.id, spec.name)
     conn = DataConnection(
         workspace_id=access.workspace.id,
@@ -266,7 +256,7 @@ def update_connection(
             else:
                 secrets[name] = value
         connector = build_connector(conn.kind, config, secrets, settings)
-        values = _secret_values(connector.secrets)
+        values = secret_values(connector.secrets)
         conn.config = connector.config.model_dump(mode="json")
         conn.secrets_encrypted = seal(settings.secret_key(), values, purpose=SECRETS_PURPOSE)
         conn.secret_names = sorted(values)

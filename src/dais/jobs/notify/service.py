@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dais.core.errors import AlreadyExists, InvalidInput, NotFound, PluginError
 from dais.core.ids import new_id
+from dais.core.vault import secret_values
 from dais.db import Page, paginate, utcnow
 from dais.jobs.models import Job, Schedule
 from dais.jobs.notify.messages import channel_test_payload
@@ -82,15 +83,6 @@ def _validated(model: type[BaseModel], data: dict[str, Any], loc: list[str], wha
         raise InvalidInput(f"The {what} does not fit: {fields}.", errors=errors) from exc
 
 
-def _secret_values(model: BaseModel) -> dict[str, str]:
-    out = {}
-    for name, value in model:
-        if value is None:
-            continue
-        out[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    return out
-
-
 def channel_read(channel: NotificationChannel) -> ChannelRead:
     """What the API shows of a channel: never a secret, only which ones are set."""
     return ChannelRead(
@@ -123,7 +115,7 @@ def create_channel(
     """A new channel, and the secrets generated for it (to show once)."""
     cls = notifier_class(spec.kind, ["body", "kind"])
     config = _validated(cls.Config, spec.config, ["body", "config"], f"{spec.kind} channel's config")
-    given = _secret_values(_validated(cls.Secrets, spec.secrets, ["body", "secrets"], "secrets"))
+    given = secret_values(_validated(cls.Secrets, spec.secrets, ["body", "secrets"], "secrets"))
     generated = {k: v for k, v in cls().generate_secrets().items() if k not in given}
     values = {**given, **generated}
     _name_taken(session, access.workspace.id, spec.name)
@@ -209,7 +201,7 @@ def update_channel(
                 current.pop(name, None)
             else:
                 current[name] = value
-        values = _secret_values(_validated(cls.Secrets, current, ["body", "secrets"], "secrets"))
+        values = secret_values(_validated(cls.Secrets, current, ["body", "secrets"], "secrets"))
         channel.secrets_encrypted = seal(secret_key, values)
         channel.secret_names = sorted(values)
         changed.append("secrets")
