@@ -70,6 +70,25 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only what touches the metadata database.
+
+    A test that uses no database fixture (directly or through another fixture) ran the same way on
+    the SQLite pass; running it again would only spend the suite's time.
+    """
+    if _pg_admin_url() is None:
+        return
+    keep: list[pytest.Item] = []
+    skipped: list[pytest.Item] = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        uses_db = "_db_template" in names or item.nodeid.startswith("tests/db/")
+        (keep if uses_db else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = keep
+
+
 class _PgDatabases:
     """The test databases on one PostgreSQL server, for one test session (one per xdist worker).
 
