@@ -75,3 +75,27 @@ def test_up_demo_registers_the_demo_datasets_through_register_jobs(settings: Set
     assert not [
         d for d in bootstrap(settings, db, demo=True, url="http://127.0.0.1:1/").demo if "dataset" in d
     ]
+
+
+def test_up_demo_logs_a_real_sweep_once(settings: Settings, db: Database) -> None:
+    from dais.cli.demo import DEMO_EPOCHS, DEMO_EXPERIMENT, DEMO_SWEEP
+    from dais.tracking.models import Experiment, Run, RunLatestMetric, RunMetric
+
+    settings = with_demo_root(settings)
+    started = bootstrap(settings, db, demo=True, url="http://127.0.0.1:1/")
+    assert f"experiment {DEMO_EXPERIMENT} ({len(DEMO_SWEEP)} runs)" in started.demo
+    assert not [
+        d for d in bootstrap(settings, db, demo=True, url="http://127.0.0.1:1/").demo if "experiment" in d
+    ]
+    with db.session(write=False) as s:
+        exp = s.scalars(select(Experiment).where(Experiment.name == DEMO_EXPERIMENT)).one()
+        runs = s.scalars(select(Run).where(Run.experiment_id == exp.id)).all()
+        assert len(runs) == len(DEMO_SWEEP)
+        assert {r.status for r in runs} == {"FINISHED"}
+        points = s.scalars(
+            select(RunMetric).where(RunMetric.run_id == runs[0].id, RunMetric.key == "valid_logloss")
+        )
+        assert len(points.all()) == DEMO_EPOCHS
+        accuracy = s.scalars(select(RunLatestMetric.value).where(RunLatestMetric.key == "accuracy")).all()
+        assert len(accuracy) == len(DEMO_SWEEP)
+        assert max(accuracy) > 0.8

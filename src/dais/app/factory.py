@@ -34,6 +34,11 @@ from dais.storage.api import router as storage_router
 from dais.tenancy.api import login_link_router
 from dais.tenancy.api import router as tenancy_router
 from dais.tenancy.deps import authenticate
+from dais.tracking.api import router as tracking_router
+from dais.tracking.mlflow import UPLOAD_ROUTE as MLFLOW_UPLOAD_ROUTE
+from dais.tracking.mlflow import install_mlflow_facade
+from dais.training.api import router as training_router
+from dais.training.tuning.api import router as tuning_router
 
 OPENAPI_URL = "/api/v1/openapi.json"
 
@@ -90,7 +95,11 @@ def create_app(
     app.include_router(schedules_router)
     app.include_router(data_router)
     app.include_router(pipelines_router)
+    app.include_router(tracking_router)
+    app.include_router(training_router)
+    app.include_router(tuning_router)
     app.include_router(login_link_router)
+    install_mlflow_facade(app)
     _install_probes(app, db, settings, metrics)
     install_spa(app, web_dist or find_web_dist())
 
@@ -98,7 +107,7 @@ def create_app(
         BodyLimitMiddleware,
         default_limit=settings.api.max_body_bytes,
         large_limit=settings.api.max_upload_bytes,
-        large_routes=re.compile(f"{UPLOAD_ROUTE}|{UPLOAD_CHUNK_ROUTE}"),
+        large_routes=re.compile(f"{UPLOAD_ROUTE}|{UPLOAD_CHUNK_ROUTE}|{MLFLOW_UPLOAD_ROUTE}"),
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -181,3 +181,83 @@ def seed_demo_datasets(session: Session, settings: Settings, admin: User) -> lis
         datasets_service.submit_registration(session, ctx, access, create, frozenset({"files"}), conn.id)
         added.append(f"dataset {name} (registering)")
     return added
+
+
+DEMO_EXPERIMENT = "iris-sgd-sweep"
+#: (learning rate, L2 penalty) of each demo run
+DEMO_SWEEP = [(0.001, 1e-4), (0.01, 1e-4), (0.05, 1e-3), (0.1, 1e-2), (0.3, 1e-4), (1.0, 1e-3)]
+DEMO_EPOCHS = 40
+
+
+def seed_demo_experiment(session: Session, admin: User) -> list[str]:
+    """An experiment of real runs: a small learning-rate sweep of SGD logistic regression on iris.
+
+    Each run is fitted here, an epoch at a time (well under a second for the sweep), and logs its
+    params, train/validation log-loss per epoch and final accuracy through the tracking service, so
+    the runs table, run charts and compare view have something true to show from the first start.
+    """
+    from dais.tracking import service as tracking
+    from dais.tracking.errors import ResourceDoesNotExist
+
+    ws = find_workspace(session, DEMO_WORKSPACE)
+    if ws is None:
+        return []
+    access = WorkspaceAccess(ws, Role.owner, Principal(admin, "password"))
+    try:
+        tracking.get_experiment_by_name(session, access, DEMO_EXPERIMENT)
+        return []
+    except ResourceDoesNotExist:
+        pass
+    exp = tracking.create_experiment(
+        session,
+        access,
+        DEMO_EXPERIMENT,
+        tags={"mlflow.note.content": "Learning-rate sweep of SGD logistic regression on iris (demo)."},
+        ctx=AuditContext.system(),
+    )
+    for lr, alpha in DEMO_SWEEP:
+        _demo_run(session, access, exp.id, lr, alpha)
+    return [f"experiment {DEMO_EXPERIMENT} ({len(DEMO_SWEEP)} runs)"]
+
+
+def _demo_run(session: Session, access: WorkspaceAccess, experiment_id: int, lr: float, alpha: float) -> None:
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from dais.tracking import service as tracking
+    from dais.tracking.entries import MetricIn, ParamIn, now_ms
+
+    x, y = load_iris(return_X_y=True)
+    x_train, x_valid, y_train, y_valid = train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_valid = scaler.transform(x_train), scaler.transform(x_valid)
+    model = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=lr, alpha=alpha, random_state=0)
+    classes = np.unique(y)
+    started = now_ms()
+    run = tracking.create_run(
+        session, access, experiment_id, name=f"sgd-lr-{lr:g}", start_time=started, tags={"demo": "true"}
+    )
+    params = {"learning_rate": lr, "alpha": alpha, "epochs": DEMO_EPOCHS, "model": "SGDClassifier"}
+    metrics: list[MetricIn] = []
+    for epoch in range(DEMO_EPOCHS):
+        model.partial_fit(x_train, y_train, classes=classes)
+        at = started + epoch * 50
+        for split, (xs, ys) in {"train": (x_train, y_train), "valid": (x_valid, y_valid)}.items():
+            loss = float(log_loss(ys, model.predict_proba(xs), labels=classes))
+            metrics.append(MetricIn(key=f"{split}_logloss", value=loss, timestamp=at, step=epoch))
+    done = started + DEMO_EPOCHS * 50
+    metrics.append(
+        MetricIn(key="accuracy", value=float(accuracy_score(y_valid, model.predict(x_valid))), timestamp=done)
+    )
+    tracking.log_batch(
+        session,
+        access,
+        run.id,
+        metrics=metrics,
+        params=[ParamIn(key=k, value=str(v)) for k, v in params.items()],
+    )
+    tracking.update_run(session, access, run.id, status="FINISHED", end_time=done)

@@ -118,10 +118,11 @@ def bootstrap(settings: Settings, db: Database, *, demo: bool, url: str) -> Star
             session, username=settings.admin.user, password=admin_password, email=settings.admin.email
         )
         if demo:
-            from dais.cli.demo import seed_demo_datasets, seed_demo_records
+            from dais.cli.demo import seed_demo_datasets, seed_demo_experiment, seed_demo_records
 
             seeded += seed_demo_records(session, boot.admin)
             seeded += seed_demo_datasets(session, settings, boot.admin)
+            seeded += seed_demo_experiment(session, boot.admin)
         ttl = timedelta(minutes=settings.api.login_link_ttl_minutes)
         _, code = create_login_link(session, AuditContext.system(), boot.admin, ttl=ttl)
         admin_name = boot.admin.username

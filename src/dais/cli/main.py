@@ -14,6 +14,7 @@ from dais.cli import (
     connections,
     datasets,
     db,
+    experiments,
     jobs,
     manifest_cmds,
     members,
@@ -22,9 +23,12 @@ from dais.cli import (
     plugins,
     profiles,
     quotas,
+    runs,
     schedules,
     server,
     tokens,
+    train,
+    tune,
     users,
     workers,
     workspaces,
@@ -99,6 +103,10 @@ workers.register(app)
 connections.register(app)
 datasets.register(app)
 pipelines.register(app)
+train.register(app)
+tune.register(app)
+experiments.register(app)
+runs.register(app)
 manifest_cmds.register(app)
 
 

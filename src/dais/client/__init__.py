@@ -4,6 +4,7 @@ Errors come back as the same :class:`dais.core.errors.DaisError` subclasses the 
 (``NotFound``, ``PermissionDenied``, ``InvalidInput`` with its field ``errors``, ...).
 """
 
+from dais.client.active_run import ActiveRun, RunInfo
 from dais.client.client import Client
 from dais.client.config import Profile, config_path, load_config, save_profile, use_profile
 from dais.client.connections import CheckResult, Connection, ConnectorKind, SourceEntry
@@ -20,6 +21,7 @@ from dais.client.datasets import (
     PartitionInfo,
     Registration,
 )
+from dais.client.experiments import Experiment, ExperimentColumns
 from dais.client.http import DaisConnectionError, Route, request_id_of, routes
 from dais.client.models import (
     Artifact,
@@ -57,9 +59,11 @@ from dais.client.pipelines import (
     Validation,
     ValidationIssue,
 )
+from dais.client.runs import MetricSeries, RunArtifact, TrackedRun, TrackedRunComparison, TrackedRunDetail
 from dais.client.uploads import Upload
 
 __all__ = [
+    "ActiveRun",
     "Artifact",
     "AuditEvent",
     "CheckResult",
@@ -72,6 +76,8 @@ __all__ = [
     "DaisConnectionError",
     "Dataset",
     "DatasetVersion",
+    "Experiment",
+    "ExperimentColumns",
     "Inspection",
     "Job",
     "JobAttempt",
@@ -83,6 +89,7 @@ __all__ = [
     "MediaItem",
     "Member",
     "MembershipBrief",
+    "MetricSeries",
     "NodeRun",
     "Operator",
     "Partition",
@@ -99,13 +106,18 @@ __all__ = [
     "Registration",
     "Route",
     "Run",
+    "RunArtifact",
     "RunComparison",
+    "RunInfo",
     "Schedule",
     "ScheduleRun",
     "SourceEntry",
     "Step",
     "Token",
     "TokenCreated",
+    "TrackedRun",
+    "TrackedRunComparison",
+    "TrackedRunDetail",
     "Upload",
     "User",
     "Validation",

@@ -11,6 +11,7 @@ from dais.client.auth import Auth
 from dais.client.config import resolve
 from dais.client.connections import Connections
 from dais.client.datasets import Datasets
+from dais.client.experiments import Experiments
 from dais.client.http import Transport
 from dais.client.jobs import Jobs
 from dais.client.members import Members
@@ -19,8 +20,11 @@ from dais.client.notifications import Notifications
 from dais.client.pipelines import Pipelines
 from dais.client.plugins import Plugins
 from dais.client.quotas import Quotas
+from dais.client.runs import Runs
 from dais.client.schedules import Schedules
+from dais.client.studies import Studies
 from dais.client.tokens import Tokens
+from dais.client.training import Training
 from dais.client.uploads import Uploads
 from dais.client.users import Users
 from dais.client.workers import Workers
@@ -84,6 +88,11 @@ class Client:
         self.uploads = Uploads(self._transport, self._default_workspace)
         self.datasets = Datasets(self._transport, self._default_workspace, self.jobs)
         self.pipelines = Pipelines(self._transport, self._default_workspace)
+        self.studies = Studies(self._transport, self._default_workspace)
+        self.training = Training(self._transport, self._default_workspace, self.jobs)
+        self.runs = Runs(self._transport, self._default_workspace)
+        self.experiments = Experiments(self._transport, self._default_workspace, self.runs)
+        self.runs.experiments = self.experiments
 
     def _default_workspace(self) -> str | None:
         return self.workspace or os.environ.get("DAIS_WORKSPACE") or None

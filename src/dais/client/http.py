@@ -18,7 +18,20 @@ from urllib.parse import quote
 import httpx
 
 from dais import __version__
-from dais.core.errors import DaisError, ServiceUnavailable, error_class_for
+from dais.core.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    DaisError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    QuotaExceeded,
+    ServiceUnavailable,
+    Unauthenticated,
+    error_class_for,
+)
 
 _ROUTES: set[Route] = set()
 
@@ -60,8 +73,25 @@ class DaisConnectionError(ServiceUnavailable):
     title = "Cannot reach the Dais server"
 
 
+# The MLflow facade (``/api/2.0/mlflow``) answers ``{"error_code": ..., "message": ...}``: each code
+# becomes the core class the native API raises for the same mistake (``mlflow_code`` keeps the code).
+_MLFLOW_CODES: dict[str, type[DaisError]] = {
+    "RESOURCE_DOES_NOT_EXIST": NotFound,
+    "ENDPOINT_NOT_FOUND": NotFound,
+    "INVALID_PARAMETER_VALUE": InvalidInput,
+    "RESOURCE_ALREADY_EXISTS": AlreadyExists,
+    "BAD_REQUEST": BadRequest,
+    "MALFORMED_REQUEST": BadRequest,
+    "INVALID_STATE": Conflict,
+    "UNAUTHENTICATED": Unauthenticated,
+    "PERMISSION_DENIED": PermissionDenied,
+}
+_BY_STATUS: dict[int, type[DaisError]] = {413: PayloadTooLarge, 429: QuotaExceeded, 503: ServiceUnavailable}
+
+
 def error_from_response(response: httpx.Response) -> DaisError:
-    """The :class:`DaisError` subclass a problem+json reply stands for (a generic one otherwise)."""
+    """The :class:`DaisError` subclass a problem+json (or MLflow error JSON) reply stands for (a
+    generic one otherwise)."""
     body: Any = None
     if "json" in response.headers.get("content-type", ""):
         try:
@@ -75,6 +105,15 @@ def error_from_response(response: httpx.Response) -> DaisError:
             errors=list(body.get("errors") or []),
             request_id=body.get("request_id"),
             http_status=response.status_code,
+        )
+    elif isinstance(body, dict) and "error_code" in body:  # the MLflow REST facade's error JSON
+        code = str(body["error_code"])
+        mlflow_cls = _MLFLOW_CODES.get(code) or _BY_STATUS.get(response.status_code, DaisError)
+        error = mlflow_cls(
+            str(body.get("message") or mlflow_cls.title),
+            request_id=response.headers.get("x-request-id"),
+            http_status=response.status_code,
+            mlflow_code=code,
         )
     else:
         text = response.text[:500].strip() or response.reason_phrase

@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/v1/algorithms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Algorithms
+         * @description Every preset algorithm with the JSON schema of its params (the launcher's form) and its search
+         *     space; a plugin that fails to load is listed with its error.
+         */
+        get: operations["list_algorithms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -931,6 +952,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Experiments
+         * @description The workspace's experiments (newest first by default), each with its active run count.
+         */
+        get: operations["list_experiments"];
+        put?: never;
+        /**
+         * Create Experiment
+         * @description Create an experiment (its name unused in the workspace, deleted experiments included).
+         */
+        post: operations["create_experiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/experiments/{experiment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Experiment
+         * @description One experiment by id or name (deleted ones too).
+         */
+        get: operations["get_experiment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Experiment
+         * @description Delete an experiment and its runs (restorable: ``POST .../restore``).
+         */
+        delete: operations["delete_experiment"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Experiment
+         * @description Rename an experiment, change its description, set tags (``null`` removes one).
+         */
+        patch: operations["update_experiment"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/experiments/{experiment}/columns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experiment Columns
+         * @description The param, metric and tag keys of the experiment's runs (for choosing table columns).
+         */
+        get: operations["experiment_columns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/experiments/{experiment}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Experiment
+         * @description Restore a deleted experiment and the runs its deletion deleted.
+         */
+        post: operations["restore_experiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/jobs": {
         parameters: {
             query?: never;
@@ -1029,6 +1142,26 @@ export interface paths {
          * @description Run a failed, cancelled or upstream-failed job again; its DAG continues from there.
          */
         post: operations["retry_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/jobs:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Jobs
+         * @description Submit up to 1,000 independent jobs at once: all are queued, or none (a 4xx names the bad one).
+         */
+        post: operations["submit_jobs"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1555,6 +1688,198 @@ export interface paths {
         patch: operations["update_quota"];
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace}/runs/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compare Runs
+         * @description Runs side by side: every param with a ``differs`` flag, and latest metrics with their range.
+         */
+        post: operations["compare_runs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/metrics/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Metric Histories
+         * @description Series of several runs and keys (downsampled to ``max_points`` each), for overlaid charts.
+         */
+        post: operations["metric_histories"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search Runs
+         * @description A page of runs of the experiments matching ``filter`` (MLflow's grammar), in ``order_by``
+         *     order, each with the chosen params, latest metrics and tags. Pass ``next_cursor`` back as
+         *     ``cursor`` (with the same search) for the next page; ask for ``total`` on the first page only.
+         */
+        post: operations["search_runs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description A run: params, tags, latest metrics, inputs, its job, parent and children, logged models.
+         */
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Run
+         * @description Delete a run (restorable: ``POST .../restore``); its metrics and artifacts stay.
+         */
+        delete: operations["delete_run"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Run
+         * @description Rename a run, set its status (a finished status sets the end time) or its description.
+         */
+        patch: operations["update_run"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Run Artifacts
+         * @description One folder level of the run's artifacts (``path``: a folder under them; folders have ``is_dir``).
+         */
+        get: operations["list_run_artifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}/artifacts/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Run Artifact
+         * @description A file of the run's artifacts, streamed; honours a single ``Range: bytes=a-b`` header.
+         */
+        get: operations["download_run_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}/evaluation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Evaluation
+         * @description The run's ``evaluation.json`` (confusion matrix, ROC/PR curves, feature importance,
+         *     residuals...) as Dais's preset trainers write it at the root of the run's artifacts.
+         */
+        get: operations["get_run_evaluation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}/metrics/{key}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metric History
+         * @description A metric's points in step order, downsampled for a chart to at most ``max_points`` (the
+         *     lowest and highest value of each stretch are kept, so spikes survive).
+         */
+        get: operations["metric_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/runs/{run}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Run
+         * @description Restore a deleted run.
+         */
+        post: operations["restore_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace}/schedules": {
         parameters: {
             query?: never;
@@ -1681,6 +2006,139 @@ export interface paths {
          * @description Fire one run now (logical date = now), whatever the timing says.
          */
         post: operations["trigger_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Studies
+         * @description Studies of the workspace (newest first), each with its trial counts and best value.
+         */
+        get: operations["list_studies"];
+        put?: never;
+        /**
+         * Create Study
+         * @description Tune a preset's params on a dataset (``algorithm``), or a script's declared ``space``
+         *     (``script``: each trial gets its params in ``DAIS_PARAMS``/``DAIS_PARAM_<NAME>`` and in place of
+         *     ``{name}`` in its args, and logs the objective ``metric`` with the MLflow client). Trials run as
+         *     jobs, each a child run of the study's parent run, up to ``concurrency`` at once, until the budget
+         *     (``max_trials``, ``max_wall_time_s``) is spent.
+         */
+        post: operations["create_study"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/studies/{study}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Study
+         * @description A study (by id or name) with its trials, optimisation history, parameter importance and
+         *     leaderboard, computed from its trials on request.
+         */
+        get: operations["get_study"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/studies/{study}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote Trial
+         * @description Register the best trial's model (or trial ``trial``'s) as a new version of ``name``.
+         */
+        post: operations["promote_trial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/studies/{study}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Study
+         * @description Stop the study: no new trials, the running ones cancelled; what completed stays.
+         */
+        post: operations["stop_study"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/studies:auto": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Auto Model
+         * @description An auto model: try the task's presets (or ``algorithms``), each over its own search space,
+         *     within ``max_wall_time_s``; the study's leaderboard ranks what was tried.
+         */
+        post: operations["create_auto_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace}/training/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Launch Training Run
+         * @description Train a preset on a dataset version, or run your own training script with the MLflow client
+         *     pointed at the new run (``MLFLOW_TRACKING_URI``, ``MLFLOW_TRACKING_TOKEN``, ``MLFLOW_RUN_ID``,
+         *     ``MLFLOW_EXPERIMENT_ID`` are set). Checked first; then the run is created (SCHEDULED) and its
+         *     job queued.
+         */
+        post: operations["launch_training_run"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1819,6 +2277,54 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AlgorithmRead
+         * @description A preset: its task and runtime, the JSON schema of its params (the form) and its search space.
+         */
+        AlgorithmRead: {
+            /** Description */
+            description: string;
+            /**
+             * Error
+             * @description Why the algorithm plugin failed to load.
+             */
+            error?: string | null;
+            /**
+             * Handles Missing
+             * @description Whether missing feature values are accepted as they are.
+             */
+            handles_missing: boolean;
+            /**
+             * Iterative
+             * @description Whether it logs per-iteration metrics (loss curves).
+             */
+            iterative: boolean;
+            /** Name */
+            name: string;
+            /** Params Schema */
+            params_schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Runtime
+             * @description What loads its models: sklearn, lightgbm, xgboost or torch.
+             */
+            runtime: string;
+            /**
+             * Search Space
+             * @description The space tuning draws params from.
+             */
+            search_space: {
+                [key: string]: unknown;
+            };
+            /**
+             * Task
+             * @description classification, regression, clustering or image_classification.
+             */
+            task: string;
+            /** Title */
+            title: string;
+        };
         /** ArtifactList */
         ArtifactList: {
             /** Items */
@@ -1901,12 +2407,92 @@ export interface components {
             /** Workspace Id */
             workspace_id: string | null;
         };
+        /**
+         * AutoModelCreate
+         * @description Try a task's presets, each with its own search space, under a time budget; rank them.
+         */
+        AutoModelCreate: {
+            /**
+             * Algorithms
+             * @description Presets to try (default: the task's, no torch).
+             */
+            algorithms?: string[] | null;
+            /**
+             * Concurrency
+             * @description Trials running at once.
+             * @default 1
+             */
+            concurrency: number;
+            /** Dataset */
+            dataset: string;
+            /** Direction */
+            direction?: ("minimize" | "maximize") | null;
+            /** Experiment */
+            experiment?: string | null;
+            /** Features */
+            features?: string[] | null;
+            /**
+             * Max Trials
+             * @description Most trials to run.
+             */
+            max_trials?: number | null;
+            /**
+             * Max Wall Time S
+             * @description The time budget in seconds.
+             */
+            max_wall_time_s: number;
+            /** Metric */
+            metric?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Promote To */
+            promote_to?: string | null;
+            /**
+             * Sampler
+             * @default tpe
+             * @enum {string}
+             */
+            sampler: "random" | "tpe";
+            /** Seed */
+            seed?: number | null;
+            /** Split */
+            split?: (components["schemas"]["HoldoutSplit"] | components["schemas"]["KFoldSplit"] | components["schemas"]["TimeSplit"] | components["schemas"]["NoSplit"]) | null;
+            /** Target */
+            target?: string | null;
+            /**
+             * Task
+             * @enum {string}
+             */
+            task: "classification" | "regression" | "clustering";
+            /**
+             * Train Seed
+             * @default 42
+             */
+            train_seed: number;
+            transforms?: components["schemas"]["TransformsRef"] | null;
+            trial_job?: components["schemas"]["TrialJob"];
+            /** Version */
+            version?: number | null;
+        };
         /** BrowseRead */
         BrowseRead: {
             /** Entries */
             entries: components["schemas"]["SourceEntryRead"][];
             /** Path */
             path: string;
+        };
+        /**
+         * CategoricalParam
+         * @description One of ``choices``.
+         */
+        CategoricalParam: {
+            /** Choices */
+            choices: (string | number | boolean | null)[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "categorical";
         };
         /**
          * ChannelCreate
@@ -2574,6 +3160,131 @@ export interface components {
              */
             target_port: string;
         };
+        /**
+         * ExperimentColumns
+         * @description The distinct param, metric and tag keys of an experiment's runs (for choosing table columns).
+         */
+        ExperimentColumns: {
+            /** Experiment Id */
+            experiment_id: string;
+            /** Metrics */
+            metrics: string[];
+            /** Params */
+            params: string[];
+            /** Tags */
+            tags: string[];
+            /**
+             * Tags From Newest
+             * @description Always null: tag keys come from every run (it once named how many newest runs a large experiment's tag keys came from).
+             */
+            tags_from_newest?: number | null;
+        };
+        /** ExperimentCreate */
+        ExperimentCreate: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Name
+             * @description Unique in the workspace.
+             */
+            name: string;
+            /**
+             * Tags
+             * @description Experiment tags (key -> value).
+             */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /** ExperimentPage */
+        ExperimentPage: {
+            /** Items */
+            items: components["schemas"]["ExperimentRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ExperimentRead */
+        ExperimentRead: {
+            /** Artifact Location */
+            artifact_location: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Creation Time */
+            creation_time: number;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Id
+             * @description A numeric string (MLflow's experiment id).
+             */
+            id: string;
+            /**
+             * Last Run Time
+             * @description Start time of its latest active run.
+             */
+            last_run_time?: number | null;
+            /** Last Update Time */
+            last_update_time: number;
+            /**
+             * Lifecycle Stage
+             * @description active or deleted.
+             */
+            lifecycle_stage: string;
+            /** Name */
+            name: string;
+            /**
+             * Run Count
+             * @description Active runs in the experiment.
+             * @default 0
+             */
+            run_count: number;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ExperimentUpdate
+         * @description Rename an experiment, change its description, or set tags (a tag set to ``null`` is removed).
+         */
+        ExperimentUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string | null;
+            };
+        };
+        /**
+         * FloatParam
+         * @description A float drawn from ``[low, high]``: log-uniformly when ``log``, on a ``step`` grid when given.
+         */
+        FloatParam: {
+            /** High */
+            high: number;
+            /**
+             * Log
+             * @default false
+             */
+            log: boolean;
+            /** Low */
+            low: number;
+            /** Step */
+            step?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "float";
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2584,6 +3295,54 @@ export interface components {
          * @enum {string}
          */
         Health: "unknown" | "ok" | "failing";
+        /**
+         * HistoryPoint
+         * @description A finished trial on the optimisation history chart.
+         */
+        HistoryPoint: {
+            /**
+             * Best
+             * @description The best value up to and including this trial.
+             */
+            best: number | null;
+            /** Ended At */
+            ended_at: string | null;
+            /** Number */
+            number: number;
+            /** State */
+            state: string;
+            /** Value */
+            value: number | null;
+        };
+        /**
+         * HoldoutSplit
+         * @description A random share of rows for validation.
+         */
+        HoldoutSplit: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "holdout";
+            /**
+             * Seed
+             * @description Seed of the random draw.
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Stratify
+             * @description Keep class proportions (classification).
+             * @default true
+             */
+            stratify: boolean;
+            /**
+             * Valid Fraction
+             * @description Share of rows kept for validation.
+             * @default 0.2
+             */
+            valid_fraction: number;
+        };
         /**
          * Inspection
          * @description What registering (or previewing) a source finds: the three registration steps' results.
@@ -2623,6 +3382,47 @@ export interface components {
             stats?: components["schemas"]["ColumnStats"][];
             /** Warnings */
             warnings?: string[];
+        };
+        /**
+         * IntParam
+         * @description An integer drawn from ``[low, high]`` in steps of ``step`` (log-uniformly when ``log``).
+         */
+        IntParam: {
+            /** High */
+            high: number;
+            /**
+             * Log
+             * @default false
+             */
+            log: boolean;
+            /** Low */
+            low: number;
+            /**
+             * Step
+             * @default 1
+             */
+            step: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "int";
+        };
+        /**
+         * JobBatchRead
+         * @description The submitted jobs, in the order they were given.
+         */
+        JobBatchRead: {
+            /** Items */
+            items: components["schemas"]["JobRead"][];
+        };
+        /**
+         * JobBatchSubmit
+         * @description Independent jobs submitted together: all are queued, or none (a parameter sweep, trials).
+         */
+        JobBatchSubmit: {
+            /** Jobs */
+            jobs: components["schemas"]["JobSubmit"][];
         };
         /** JobDetail */
         JobDetail: {
@@ -2825,6 +3625,41 @@ export interface components {
             /** Timeout S */
             timeout_s?: number | null;
         };
+        /**
+         * KFoldSplit
+         * @description ``k`` folds, each validated by a model trained on the others; the final model sees all rows.
+         */
+        KFoldSplit: {
+            /**
+             * K
+             * @description Number of folds.
+             * @default 5
+             */
+            k: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "kfold";
+            /**
+             * Seed
+             * @description Seed of the shuffle.
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Shuffle
+             * @description Shuffle rows before cutting folds.
+             * @default true
+             */
+            shuffle: boolean;
+            /**
+             * Stratify
+             * @description Keep class proportions in folds (classification).
+             * @default true
+             */
+            stratify: boolean;
+        };
         /** KindRead */
         KindRead: {
             /** Description */
@@ -2837,6 +3672,49 @@ export interface components {
             spec_schema: {
                 [key: string]: unknown;
             };
+        };
+        /** LatestMetric */
+        LatestMetric: {
+            /** Key */
+            key: string;
+            /** Step */
+            step: number;
+            /** Timestamp */
+            timestamp: number;
+            /**
+             * Value
+             * @description null when the value is NaN.
+             */
+            value: number | null;
+        };
+        /**
+         * LeaderboardRow
+         * @description A complete trial ranked by the objective.
+         */
+        LeaderboardRow: {
+            /** Algorithm */
+            algorithm: string | null;
+            /** Duration S */
+            duration_s: number | null;
+            /**
+             * Metrics
+             * @description The trial run's final metrics.
+             */
+            metrics: {
+                [key: string]: number;
+            };
+            /** Number */
+            number: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Rank */
+            rank: number;
+            /** Run Id */
+            run_id: string | null;
+            /** Value */
+            value: number;
         };
         /**
          * LineageEdge
@@ -2868,6 +3746,21 @@ export interface components {
             downstream: components["schemas"]["LineageEdge"][];
             /** Upstream */
             upstream: components["schemas"]["LineageEdge"][];
+        };
+        /** LoggedModelRead */
+        LoggedModelRead: {
+            /** Artifact Location */
+            artifact_location: string;
+            /** Creation Timestamp */
+            creation_timestamp: number;
+            /** Id */
+            id: string;
+            /** Model Type */
+            model_type?: string | null;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
         };
         /** LoginLinkRead */
         LoginLinkRead: {
@@ -3008,6 +3901,84 @@ export interface components {
             /** Workspace Id */
             workspace_id: string;
         };
+        /** MetricCompare */
+        MetricCompare: {
+            /** Differs */
+            differs: boolean;
+            /** Key */
+            key: string;
+            /** Max */
+            max?: number | null;
+            /** Min */
+            min?: number | null;
+            /**
+             * Values
+             * @description Run id -> latest value (null: missing or NaN).
+             */
+            values: {
+                [key: string]: number | null;
+            };
+        };
+        /** MetricHistoryBulk */
+        MetricHistoryBulk: {
+            /**
+             * Series
+             * @description One per run and key the run has.
+             */
+            series: components["schemas"]["MetricSeries"][];
+        };
+        /**
+         * MetricHistoryRequest
+         * @description Series of several runs and keys at once, for overlaid compare charts.
+         */
+        MetricHistoryRequest: {
+            /** Keys */
+            keys: string[];
+            /**
+             * Max Points
+             * @default 1000
+             */
+            max_points: number;
+            /** Run Ids */
+            run_ids: string[];
+        };
+        /** MetricPointRead */
+        MetricPointRead: {
+            /** Step */
+            step: number;
+            /** Timestamp */
+            timestamp: number;
+            /**
+             * Value
+             * @description null when the value is NaN.
+             */
+            value: number | null;
+        };
+        /** MetricSeries */
+        MetricSeries: {
+            /**
+             * Downsampled
+             * @description Whether points were left out to keep at most max_points.
+             */
+            downsampled: boolean;
+            /** Key */
+            key: string;
+            /** Points */
+            points: components["schemas"]["MetricPointRead"][];
+            /** Run Id */
+            run_id: string;
+        };
+        /**
+         * NoSplit
+         * @description Every row trains; metrics are computed on the training rows.
+         */
+        NoSplit: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "none";
+        };
         /** Node */
         Node: {
             /** Id */
@@ -3043,7 +4014,7 @@ export interface components {
              * Params
              * @description Params that differ between the two versions.
              */
-            params: components["schemas"]["ParamDiff"][];
+            params: components["schemas"]["dais__pipelines__schemas__ParamDiff"][];
         };
         /** NodeRunRead */
         NodeRunRead: {
@@ -3186,15 +4157,6 @@ export interface components {
             title: string;
             /** Version */
             version: number;
-        };
-        /** ParamDiff */
-        ParamDiff: {
-            /** A */
-            a?: unknown;
-            /** B */
-            b?: unknown;
-            /** Field */
-            field: string;
         };
         /**
          * Partition
@@ -3791,6 +4753,60 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** Promoted */
+        Promoted: {
+            /** Name */
+            name: string;
+            /** Run Id */
+            run_id: string;
+            /** Trial */
+            trial: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * PrunerIn
+         * @description Median pruning: a running trial whose best intermediate value is worse than the median of the
+         *     finished trials' values at the same step is stopped (its job cancelled).
+         */
+        PrunerIn: {
+            /**
+             * Direction
+             * @description Which way the per-step metric improves.
+             * @default minimize
+             * @enum {string}
+             */
+            direction: "minimize" | "maximize";
+            /**
+             * Kind
+             * @default none
+             * @enum {string}
+             */
+            kind: "none" | "median";
+            /**
+             * Metric
+             * @description The per-step metric judged (default: the trial's first validation loss, e.g. valid_logloss).
+             */
+            metric?: string | null;
+            /**
+             * N Min Trials
+             * @description Finished trials needed at a step.
+             * @default 1
+             */
+            n_min_trials: number;
+            /**
+             * N Startup Trials
+             * @description Finished trials before any pruning.
+             * @default 5
+             */
+            n_startup_trials: number;
+            /**
+             * N Warmup Steps
+             * @description Steps a trial runs unpruned.
+             * @default 0
+             */
+            n_warmup_steps: number;
+        };
         /** QuotaRead */
         QuotaRead: {
             /** Max Concurrent Jobs */
@@ -3826,6 +4842,18 @@ export interface components {
             max_memory_mb?: number | null;
             /** Priority */
             priority?: number | null;
+        };
+        /**
+         * RegisteredVersionRef
+         * @description A registered model version made from the run.
+         */
+        RegisteredVersionRef: {
+            /** Model */
+            model: string;
+            /** Status */
+            status: string;
+            /** Version */
+            version: number;
         };
         /** Resources */
         Resources: {
@@ -3966,6 +4994,310 @@ export interface components {
             name?: string | null;
             /** Running Longer Than S */
             running_longer_than_s?: number | null;
+        };
+        /** RunArtifact */
+        RunArtifact: {
+            /** Is Dir */
+            is_dir: boolean;
+            /**
+             * Modified
+             * @description Epoch milliseconds.
+             */
+            modified?: number | null;
+            /**
+             * Path
+             * @description Relative to the run's artifact root.
+             */
+            path: string;
+            /** Size */
+            size?: number | null;
+        };
+        /** RunArtifactList */
+        RunArtifactList: {
+            /** Items */
+            items: components["schemas"]["RunArtifact"][];
+            /** Path */
+            path: string;
+            /**
+             * Root
+             * @description The workspace artifact key of the run's artifacts folder.
+             */
+            root: string;
+        };
+        /** RunBrief */
+        RunBrief: {
+            /** Id */
+            id: string;
+            /** Lifecycle Stage */
+            lifecycle_stage: string;
+            /** Name */
+            name: string;
+            /** Start Time */
+            start_time: number | null;
+            /** Status */
+            status: string;
+        };
+        /** RunDetail */
+        RunDetail: {
+            /**
+             * Artifact Root
+             * @description The workspace artifact key of the run's artifacts folder.
+             */
+            artifact_root: string;
+            /** Artifact Uri */
+            artifact_uri: string;
+            /**
+             * Child Count
+             * @default 0
+             */
+            child_count: number;
+            /**
+             * Children
+             * @description The newest child runs (at most 200).
+             */
+            children?: components["schemas"]["RunBrief"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** End Time */
+            end_time: number | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Experiment Name */
+            experiment_name: string;
+            /** Id */
+            id: string;
+            /** Inputs */
+            inputs: components["schemas"]["RunInputRead"][];
+            job?: components["schemas"]["RunJob"] | null;
+            /** Job Id */
+            job_id?: string | null;
+            /** Lifecycle Stage */
+            lifecycle_stage: string;
+            /** Logged Models */
+            logged_models?: components["schemas"]["LoggedModelRead"][];
+            /** Metrics */
+            metrics: components["schemas"]["LatestMetric"][];
+            /** Name */
+            name: string;
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
+            parent?: components["schemas"]["RunBrief"] | null;
+            /** Parent Run Id */
+            parent_run_id?: string | null;
+            /** Registered Versions */
+            registered_versions?: components["schemas"]["RegisteredVersionRef"][];
+            /** Start Time */
+            start_time: number | null;
+            /** Status */
+            status: string;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** User Id */
+            user_id: string;
+        };
+        /** RunInputRead */
+        RunInputRead: {
+            /** Context */
+            context: string | null;
+            /** Dataset Version Id */
+            dataset_version_id?: string | null;
+            /** Digest */
+            digest: string | null;
+            /** Model Id */
+            model_id?: string | null;
+            /** Name */
+            name: string | null;
+            /** Source */
+            source: string | null;
+            /** Source Type */
+            source_type: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * RunJob
+         * @description The Dais job that runs (ran) the run.
+         */
+        RunJob: {
+            /** Attempt */
+            attempt: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** State */
+            state: string;
+        };
+        /** RunPage */
+        RunPage: {
+            /** Items */
+            items: components["schemas"]["RunRow"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many runs match (unless not asked for).
+             */
+            total?: number | null;
+        };
+        /**
+         * RunRead
+         * @description A run's own fields (MLflow's RunInfo) plus its Dais job.
+         */
+        RunRead: {
+            /** Artifact Uri */
+            artifact_uri: string;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** End Time */
+            end_time: number | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id?: string | null;
+            /** Lifecycle Stage */
+            lifecycle_stage: string;
+            /** Name */
+            name: string;
+            /** Parent Run Id */
+            parent_run_id?: string | null;
+            /** Start Time */
+            start_time: number | null;
+            /** Status */
+            status: string;
+            /** User Id */
+            user_id: string;
+        };
+        /**
+         * RunRow
+         * @description A run in a search page, with the chosen params, metrics (latest values) and tags.
+         */
+        RunRow: {
+            /** Artifact Uri */
+            artifact_uri: string;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** End Time */
+            end_time: number | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id?: string | null;
+            /** Lifecycle Stage */
+            lifecycle_stage: string;
+            /**
+             * Metrics
+             * @description Latest value of each chosen metric the run has (NaN: null).
+             */
+            metrics?: {
+                [key: string]: number | null;
+            };
+            /** Name */
+            name: string;
+            /** Params */
+            params?: {
+                [key: string]: string;
+            };
+            /** Parent Run Id */
+            parent_run_id?: string | null;
+            /** Start Time */
+            start_time: number | null;
+            /** Status */
+            status: string;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+            /** User Id */
+            user_id: string;
+        };
+        /**
+         * RunSearch
+         * @description A page of runs: MLflow's filter grammar and ``order_by``, and the param, metric and tag
+         *     columns to return with each run.
+         */
+        RunSearch: {
+            /** Cursor */
+            cursor?: string | null;
+            /** Experiment Ids */
+            experiment_ids: string[];
+            /**
+             * Filter
+             * @description MLflow's grammar: metrics.acc > 0.9 AND params.lr = '0.1' AND attributes.status = 'FINISHED'
+             * @default
+             */
+            filter: string;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /** Metrics */
+            metrics?: string[];
+            /**
+             * Order By
+             * @description metrics.acc DESC, params.lr, attributes.start_time ... (default: newest first).
+             */
+            order_by?: string[];
+            /** Params */
+            params?: string[];
+            /** Tags */
+            tags?: string[];
+            /**
+             * Total
+             * @description Count the matching runs (``total``).
+             * @default true
+             */
+            total: boolean;
+            /** @default active */
+            view: components["schemas"]["View"];
+        };
+        /**
+         * RunStatus
+         * @enum {string}
+         */
+        RunStatus: "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+        /**
+         * RunUpdate
+         * @description Rename a run, change its status (a finished status sets its end time) or its description.
+         */
+        RunUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            status?: components["schemas"]["RunStatus"] | null;
+        };
+        /** RunsCompareRequest */
+        RunsCompareRequest: {
+            /** Run Ids */
+            run_ids: string[];
+        };
+        /** RunsComparison */
+        RunsComparison: {
+            /** Metrics */
+            metrics: components["schemas"]["MetricCompare"][];
+            /** Params */
+            params: components["schemas"]["dais__tracking__schemas__ParamDiff"][];
+            /** Runs */
+            runs: components["schemas"]["RunRead"][];
         };
         /**
          * SampleRead
@@ -4203,6 +5535,326 @@ export interface components {
             sample_rows: number;
         };
         /**
+         * StudyCreate
+         * @description A study over a preset's params (``algorithm`` + data) or a custom ``script``'s declared ``space``.
+         */
+        StudyCreate: {
+            /** Algorithm */
+            algorithm?: string | null;
+            /**
+             * Concurrency
+             * @description Trials running at once.
+             * @default 1
+             */
+            concurrency: number;
+            /** Dataset */
+            dataset?: string | null;
+            /**
+             * Direction
+             * @description Default: known from the metric (a script's must be given).
+             */
+            direction?: ("minimize" | "maximize") | null;
+            /**
+             * Enqueue
+             * @description Param sets tried first, in order.
+             */
+            enqueue?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Experiment
+             * @description Experiment id or name (created if new; default: the name).
+             */
+            experiment?: string | null;
+            /** Features */
+            features?: string[] | null;
+            /**
+             * Max Trials
+             * @description Most trials to run.
+             */
+            max_trials?: number | null;
+            /**
+             * Max Wall Time S
+             * @description Most seconds the study runs (from its start).
+             */
+            max_wall_time_s?: number | null;
+            /**
+             * Metric
+             * @description The objective (default: accuracy, rmse or silhouette).
+             */
+            metric?: string | null;
+            /**
+             * Name
+             * @description Unique in the workspace.
+             */
+            name?: string | null;
+            /**
+             * Params
+             * @description Fixed params of every trial.
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Promote To
+             * @description Register the best trial's model here.
+             */
+            promote_to?: string | null;
+            pruner?: components["schemas"]["PrunerIn"];
+            /**
+             * Sampler
+             * @default tpe
+             * @enum {string}
+             */
+            sampler: "random" | "grid" | "tpe";
+            script?: components["schemas"]["TrainingScript"] | null;
+            /**
+             * Seed
+             * @description Seed of the sampler.
+             */
+            seed?: number | null;
+            /**
+             * Space
+             * @description Params to search (default: the preset's own space).
+             */
+            space?: {
+                [key: string]: components["schemas"]["FloatParam"] | components["schemas"]["IntParam"] | components["schemas"]["CategoricalParam"];
+            } | null;
+            /** Split */
+            split?: (components["schemas"]["HoldoutSplit"] | components["schemas"]["KFoldSplit"] | components["schemas"]["TimeSplit"] | components["schemas"]["NoSplit"]) | null;
+            /** Target */
+            target?: string | null;
+            /**
+             * Train Seed
+             * @description Seed of each trial's fit.
+             * @default 42
+             */
+            train_seed: number;
+            transforms?: components["schemas"]["TransformsRef"] | null;
+            trial_job?: components["schemas"]["TrialJob"];
+            /** Version */
+            version?: number | null;
+        };
+        /**
+         * StudyCreated
+         * @description The study, its coordinator job and its parent run.
+         */
+        StudyCreated: {
+            /** Coordinator Job Id */
+            coordinator_job_id: string;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Id */
+            id: string;
+            /** Max Trials */
+            max_trials: number | null;
+            /** Name */
+            name: string;
+            /** Parent Run Id */
+            parent_run_id: string;
+            /** State */
+            state: string;
+        };
+        /**
+         * StudyDetail
+         * @description A study with its search space, trials, history, parameter importance and leaderboard.
+         */
+        StudyDetail: {
+            /** Algorithm */
+            algorithm: string | null;
+            /** Base Spec */
+            base_spec: {
+                [key: string]: unknown;
+            };
+            /** Best Trial */
+            best_trial: number | null;
+            /** Best Value */
+            best_value: number | null;
+            /** Concurrency */
+            concurrency: number;
+            /** Coordinator Job Id */
+            coordinator_job_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Dataset */
+            dataset: string | null;
+            /** Direction */
+            direction: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** Error */
+            error: string | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** History */
+            history: components["schemas"]["HistoryPoint"][];
+            /** Id */
+            id: string;
+            /**
+             * Importance
+             * @description fANOVA importance of each param (complete trials).
+             */
+            importance: {
+                [key: string]: number;
+            };
+            /**
+             * Importance Note
+             * @description Why importance is empty, when it is.
+             */
+            importance_note: string | null;
+            /**
+             * Kind
+             * @description preset, auto or script.
+             */
+            kind: string;
+            /** Leaderboard */
+            leaderboard: components["schemas"]["LeaderboardRow"][];
+            /** Max Trials */
+            max_trials: number | null;
+            /** Max Wall Time S */
+            max_wall_time_s: number | null;
+            /** Metric */
+            metric: string;
+            /** Name */
+            name: string;
+            /** Parent Run Id */
+            parent_run_id: string | null;
+            /** Promote To */
+            promote_to: string | null;
+            promoted: components["schemas"]["Promoted"] | null;
+            /** Pruner */
+            pruner: {
+                [key: string]: unknown;
+            };
+            /** Sampler */
+            sampler: string;
+            /** Space */
+            space: {
+                [key: string]: unknown;
+            };
+            /** Started At */
+            started_at: string | null;
+            /**
+             * State
+             * @description queued, running, completed, stopped or failed.
+             */
+            state: string;
+            /** Stop Requested */
+            stop_requested: boolean;
+            /** Trial List */
+            trial_list: components["schemas"]["TrialRead"][];
+            /**
+             * Trials
+             * @description Trials per state.
+             */
+            trials: {
+                [key: string]: number;
+            };
+        };
+        /** StudyPage */
+        StudyPage: {
+            /** Items */
+            items: components["schemas"]["StudyRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * StudyPromote
+         * @description Register a trial's model (default: the best trial's) as a new version of ``name``.
+         */
+        StudyPromote: {
+            /**
+             * Name
+             * @description The registered model.
+             */
+            name: string;
+            /**
+             * Trial
+             * @description A trial number (default: the best).
+             */
+            trial?: number | null;
+        };
+        /**
+         * StudyRead
+         * @description A study in a listing.
+         */
+        StudyRead: {
+            /** Algorithm */
+            algorithm: string | null;
+            /** Best Trial */
+            best_trial: number | null;
+            /** Best Value */
+            best_value: number | null;
+            /** Concurrency */
+            concurrency: number;
+            /** Coordinator Job Id */
+            coordinator_job_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Dataset */
+            dataset: string | null;
+            /** Direction */
+            direction: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** Error */
+            error: string | null;
+            /** Experiment Id */
+            experiment_id: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description preset, auto or script.
+             */
+            kind: string;
+            /** Max Trials */
+            max_trials: number | null;
+            /** Max Wall Time S */
+            max_wall_time_s: number | null;
+            /** Metric */
+            metric: string;
+            /** Name */
+            name: string;
+            /** Parent Run Id */
+            parent_run_id: string | null;
+            /** Promote To */
+            promote_to: string | null;
+            promoted: components["schemas"]["Promoted"] | null;
+            /** Pruner */
+            pruner: {
+                [key: string]: unknown;
+            };
+            /** Sampler */
+            sampler: string;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * State
+             * @description queued, running, completed, stopped or failed.
+             */
+            state: string;
+            /** Stop Requested */
+            stop_requested: boolean;
+            /**
+             * Trials
+             * @description Trials per state.
+             */
+            trials: {
+                [key: string]: number;
+            };
+        };
+        /**
          * TableSchema
          * @description The columns of a table port. ``open`` marks a schema that gains columns known only after a run
          *     (a one-hot encoding adds one column per category it meets).
@@ -4215,6 +5867,32 @@ export interface components {
              * @default false
              */
             open: boolean;
+        };
+        /**
+         * TimeSplit
+         * @description Rows before a cut-off train; the rest validate.
+         */
+        TimeSplit: {
+            /**
+             * Column
+             * @description A date, time or numeric column.
+             */
+            column: string;
+            /**
+             * Cutoff
+             * @description Rows with a value at or after this (ISO date/time, or a number) validate.
+             */
+            cutoff?: string | number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "time";
+            /**
+             * Valid Fraction
+             * @description Or: the latest share of rows by time validates.
+             */
+            valid_fraction?: number | null;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -4295,6 +5973,205 @@ export interface components {
             workspace_id: string | null;
             /** Workspace Slug */
             workspace_slug: string | null;
+        };
+        /**
+         * TrainingRunCreate
+         * @description A training run: a preset ``algorithm`` on a ``dataset`` version, or a ``script``.
+         */
+        TrainingRunCreate: {
+            /**
+             * Algorithm
+             * @description A preset (GET /algorithms).
+             */
+            algorithm?: string | null;
+            /**
+             * Dataset
+             * @description Dataset name or id.
+             */
+            dataset?: string | null;
+            /**
+             * Experiment
+             * @description Experiment id or name (created if new; default: Default).
+             */
+            experiment?: string | null;
+            /**
+             * Features
+             * @description Feature columns (default: every numeric column).
+             */
+            features?: string[] | null;
+            /**
+             * Max Attempts
+             * @default 1
+             */
+            max_attempts: number;
+            /**
+             * Model Name
+             * @description The logged model's name.
+             */
+            model_name?: string | null;
+            /**
+             * Params
+             * @description The preset's params (defaults fill in).
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Priority
+             * @default 0
+             */
+            priority: number;
+            /**
+             * Register As
+             * @description Register the model under this name.
+             */
+            register_as?: string | null;
+            resources?: components["schemas"]["Resources"];
+            /** Run Name */
+            run_name?: string | null;
+            script?: components["schemas"]["TrainingScript"] | null;
+            /**
+             * Seed
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Split
+             * @description Default: holdout 0.2 (clustering: none).
+             */
+            split?: (components["schemas"]["HoldoutSplit"] | components["schemas"]["KFoldSplit"] | components["schemas"]["TimeSplit"] | components["schemas"]["NoSplit"]) | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+            /**
+             * Target
+             * @description The column to predict.
+             */
+            target?: string | null;
+            /** Timeout S */
+            timeout_s?: number | null;
+            transforms?: components["schemas"]["TransformsRef"] | null;
+            /**
+             * Version
+             * @description Its version (current if unset).
+             */
+            version?: number | null;
+        };
+        /**
+         * TrainingRunCreated
+         * @description The run the job will log into, and the job.
+         */
+        TrainingRunCreated: {
+            /** Experiment Id */
+            experiment_id: string;
+            /** Job Id */
+            job_id: string;
+            /** Run Id */
+            run_id: string;
+            /** Run Name */
+            run_name: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * TrainingScript
+         * @description The user's own training code, as the ``script`` job kind takes it: exactly one of ``python``
+         *     (a file in the working dir) and ``command``; the working dir is ``files`` (an artifact folder of
+         *     the workspace) or ``path`` (a folder on an allowed root).
+         */
+        TrainingScript: {
+            /** Args */
+            args?: string[];
+            /** Command */
+            command?: string[] | null;
+            /** Env */
+            env?: {
+                [key: string]: string;
+            };
+            /** Files */
+            files?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Python */
+            python?: string | null;
+        };
+        /**
+         * TransformsRef
+         * @description The fitted transforms of one pipeline run, applied to the dataset's rows before training (and
+         *     carried in the model package, so serving applies them too).
+         */
+        TransformsRef: {
+            /**
+             * Node
+             * @description The node whose upstream transforms apply (default: the run's only sink).
+             */
+            node?: string | null;
+            /**
+             * Pipeline Run
+             * @description A succeeded pipeline run's id.
+             */
+            pipeline_run: string;
+        };
+        /**
+         * TrialJob
+         * @description How each trial's job runs.
+         */
+        TrialJob: {
+            /**
+             * Priority
+             * @default 0
+             */
+            priority: number;
+            resources?: components["schemas"]["Resources"];
+            /** Timeout S */
+            timeout_s?: number | null;
+        };
+        /**
+         * TrialRead
+         * @description One trial: its params, state, objective value, run and job.
+         */
+        TrialRead: {
+            /** Algorithm */
+            algorithm?: string | null;
+            /** Duration S */
+            duration_s: number | null;
+            /** Ended At */
+            ended_at: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Intermediate
+             * @description The pruning metric at rising steps.
+             */
+            intermediate: {
+                [key: string]: number;
+            };
+            /** Job Id */
+            job_id: string | null;
+            /** Number */
+            number: number;
+            /**
+             * Params
+             * @description The trial's params (an auto model's without the preset prefix).
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Run Id */
+            run_id: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @description running, complete, pruned or failed.
+             */
+            state: string;
+            /** Value */
+            value: number | null;
         };
         /** UploadCreate */
         UploadCreate: {
@@ -4518,6 +6395,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * View
+         * @description Which lifecycle stages a listing shows.
+         * @enum {string}
+         */
+        View: "active" | "deleted" | "all";
         /** WorkerRead */
         WorkerRead: {
             /**
@@ -4634,6 +6517,29 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** ParamDiff */
+        dais__pipelines__schemas__ParamDiff: {
+            /** A */
+            a?: unknown;
+            /** B */
+            b?: unknown;
+            /** Field */
+            field: string;
+        };
+        /** ParamDiff */
+        dais__tracking__schemas__ParamDiff: {
+            /** Differs */
+            differs: boolean;
+            /** Key */
+            key: string;
+            /**
+             * Values
+             * @description Run id -> value (null: the run has no such param).
+             */
+            values: {
+                [key: string]: string | null;
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -4643,6 +6549,38 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_algorithms: {
+        parameters: {
+            query?: {
+                /** @description Only this task's algorithms. */
+                task?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlgorithmRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_audit: {
         parameters: {
             query?: {
@@ -6645,6 +8583,254 @@ export interface operations {
             };
         };
     };
+    list_experiments: {
+        parameters: {
+            query?: {
+                /** @description Part of the name. */
+                q?: string | null;
+                view?: components["schemas"]["View"];
+                /** @description name, creation_time or last_update_time; - for descending. */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Experiment id or name. */
+                experiment: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Experiment id or name. */
+                experiment: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Experiment id or name. */
+                experiment: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    experiment_columns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Experiment id or name. */
+                experiment: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentColumns"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Experiment id or name. */
+                experiment: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_jobs: {
         parameters: {
             query?: {
@@ -6848,6 +9034,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    submit_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobBatchSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobBatchRead"];
                 };
             };
             /** @description Validation Error */
@@ -8205,6 +10427,420 @@ export interface operations {
             };
         };
     };
+    compare_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunsCompareRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunsComparison"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    metric_histories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetricHistoryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricHistoryBulk"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunSearch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_run_artifacts: {
+        parameters: {
+            query?: {
+                /** @description Relative to the run's artifacts. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunArtifactList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_run_artifact: {
+        parameters: {
+            query: {
+                /** @description A file under the run's artifacts. */
+                path: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Partial content */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such run or artifact */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_evaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    metric_history: {
+        parameters: {
+            query?: {
+                max_points?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                key: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricSeries"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_schedules: {
         parameters: {
             query?: {
@@ -8500,6 +11136,256 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleRunRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_studies: {
+        parameters: {
+            query?: {
+                state?: string | null;
+                /** @description preset, auto or script. */
+                kind?: string | null;
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_study: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_study: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    promote_trial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudyPromote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promoted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_study: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study: string;
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_auto_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoModelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    launch_training_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace slug or id. */
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingRunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRunCreated"];
                 };
             };
             /** @description Validation Error */

@@ -50,6 +50,7 @@ export const AREAS: Area[] = [
   {
     key: 'experiments',
     title: 'Training & experiments',
+    available: true,
     summary: 'Train preset algorithms from the UI, track runs and compare them side by side.',
     plans: [
       'Preset algorithms (scikit-learn, LightGBM, XGBoost, PyTorch) with parameters set in a form.',

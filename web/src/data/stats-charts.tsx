@@ -2,9 +2,15 @@
 import { Card, Col, Descriptions, Flex, Progress, Row, Tag, Typography } from 'antd'
 import { useMemo } from 'react'
 import { EmptyState } from '../common/page-states'
-import { type ChartOption, EChart } from './echart'
+import { BarChart } from 'echarts/charts'
+import { GridComponent, TooltipComponent } from 'echarts/components'
+import * as echarts from 'echarts/core'
+import { CanvasRenderer } from 'echarts/renderers'
+import { type ChartOption, EChart } from '../common/echart'
 import { cellText, percent, statText } from './format'
 import type { ColumnSchema, ColumnStats } from './types'
+
+echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer])
 
 const BLUE = '#1668dc'
 const GREEN = '#389e0d'

@@ -2,8 +2,14 @@
 import { Card, Col, Descriptions, Flex, Row, Tag, Typography } from 'antd'
 import { useMemo } from 'react'
 import { EmptyState } from '../common/page-states'
-import { type ChartOption, EChart } from './echart'
+import { BarChart, HeatmapChart } from 'echarts/charts'
+import { GridComponent, TooltipComponent, VisualMapComponent } from 'echarts/components'
+import * as echarts from 'echarts/core'
+import { CanvasRenderer } from 'echarts/renderers'
+import { type ChartOption, EChart } from '../common/echart'
 import type { ProfileColumn, ProfileReport } from './report'
+
+echarts.use([BarChart, HeatmapChart, GridComponent, TooltipComponent, VisualMapComponent, CanvasRenderer])
 
 const BLUE = '#1668dc'
 const GREEN = '#389e0d'

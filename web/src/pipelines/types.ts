@@ -35,6 +35,7 @@ export type NodeRunRead = S['NodeRunRead']
 export type PipelineRunDetail = S['PipelineRunDetail']
 export type PipelineRunPage = S['PipelineRunPage']
 export type NodeRunSide = S['NodeRunSide']
-export type ParamDiff = S['ParamDiff']
+// Named through its user: the tracking API has a model of the same name, so the generated name is qualified.
+export type ParamDiff = S['NodeRunCompare']['params'][number]
 export type NodeRunCompare = S['NodeRunCompare']
 export type PipelineRunCompare = S['PipelineRunCompare']

@@ -17,6 +17,9 @@ MODEL_MODULES = [
     "dais.jobs.notify.models",
     "dais.data.models",
     "dais.pipelines.models",
+    "dais.tracking.models",
+    "dais.registry.models",
+    "dais.training.tuning.models",
 ]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

@@ -23,6 +23,6 @@ visible outside the attempt is written last and written so that writing it twice
 
 from __future__ import annotations
 
-from dais.jobs.kinds.base import JobContext, JobKind, job_kinds
+from dais.jobs.kinds.base import AttemptEnded, JobContext, JobKind, job_kinds
 
-__all__ = ["JobContext", "JobKind", "job_kinds"]
+__all__ = ["AttemptEnded", "JobContext", "JobKind", "job_kinds"]

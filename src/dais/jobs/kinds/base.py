@@ -6,11 +6,14 @@ import abc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from dais.core.plugins import Registry, registry
+
+if TYPE_CHECKING:
+    from dais.db import Database
 
 BUILTIN_KINDS = {
     "noop": "dais.jobs.kinds.builtin:NoopKind",
@@ -21,6 +24,9 @@ BUILTIN_KINDS = {
     "data.refresh": "dais.data.jobs:RefreshKind",
     "data.materialize": "dais.data.jobs:MaterializeKind",
     "pipeline.run": "dais.pipelines.jobs:RunKind",
+    "train.run": "dais.training.jobs:TrainRunKind",
+    "train.script": "dais.training.jobs:TrainScriptKind",
+    "train.tune": "dais.training.tuning.jobs:TuneKind",
 }
 
 
@@ -48,6 +54,25 @@ class JobContext:
             f.write(json.dumps({"fraction": fraction, "message": (message or "")[:255]}) + "\n")
 
 
+@dataclass
+class AttemptEnded:
+    """How one attempt of a job ended, for :meth:`JobKind.on_finished`.
+
+    ``state``: ``succeeded``; ``failed`` (the handler raised or the process died); ``cancelled``;
+    ``killed`` (stopped for its timeout); ``lost`` (the worker lost the job's lease and stopped it).
+    ``retrying``: the job will run again (a later attempt).
+    """
+
+    job_id: str
+    attempt: int
+    workspace_id: str
+    kind: str
+    spec: dict[str, Any]
+    state: Literal["succeeded", "failed", "cancelled", "killed", "lost"]
+    error: str | None = None
+    retrying: bool = False
+
+
 class JobKind(abc.ABC):
     """A kind of job. Subclasses set ``name`` and ``Spec`` and implement :meth:`run`."""
 
@@ -69,6 +94,15 @@ class JobKind(abc.ABC):
     @abc.abstractmethod
     def run(self, ctx: JobContext, spec: Any) -> dict[str, Any] | None:
         """Do the work; return a small JSON-able result (large outputs go to artifacts)."""
+
+    @classmethod  # noqa: B027 - an optional hook, not abstract
+    def on_finished(cls, db: Database, ended: AttemptEnded) -> None:
+        """Called in the worker's own process after an attempt's end is recorded, however it ended.
+
+        For state a handler keeps outside the job (a tracking run) that the handler could not close
+        itself: a killed or cancelled process runs no ``finally``. Nothing by default. It runs on
+        the worker's loop: keep it to a short transaction; an error it raises is logged, not raised.
+        """
 
 
 def job_kinds() -> Registry[type[JobKind]]:

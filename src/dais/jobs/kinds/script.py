@@ -3,7 +3,9 @@
 The working directory is a copy of uploaded files (an artifact prefix of the workspace) or a folder
 on one of the roots an administrator allowed (``DAIS_JOBS_ALLOWED_ROOTS``). The process gets
 ``DAIS_URL`` and ``DAIS_TOKEN`` (a short-lived token limited to the job's workspace), so the code
-can use the SDK: ``dais.Client()`` finds them by itself.
+can use the SDK: ``dais.Client()`` finds them by itself. The worker's interpreter's folder comes
+first on its ``PATH`` (unless the spec's ``env`` sets ``PATH``): ``python``, ``pip`` and ``dais`` in a
+command are the platform's environment, where the SDK and the MLflow client are installed.
 """
 
 from __future__ import annotations
@@ -55,6 +57,17 @@ class ScriptSpec(BaseModel):
         return self
 
 
+def platform_path(path: str) -> str:
+    """``path`` with the worker's interpreter's folder first, so ``python``, ``pip`` and ``dais`` in a
+    command are the platform's own environment (with the MLflow client and the SDK), not whichever
+    Python comes first on the worker's ``PATH``."""
+    own = os.path.dirname(sys.executable)
+    if not own:
+        return path
+    rest = [p for p in path.split(os.pathsep) if p and p != own]
+    return os.pathsep.join([own, *rest])
+
+
 class ScriptKind(JobKind):
     """Runs a Python file or a command, with the SDK's URL and a job token in its environment."""
 
@@ -65,6 +78,8 @@ class ScriptKind(JobKind):
         workdir = self._workdir(ctx, spec)
         argv = [sys.executable, spec.python, *spec.args] if spec.python else list(spec.command)
         env = {**os.environ, **ctx.env, **spec.env, "PYTHONUNBUFFERED": "1"}
+        if "PATH" not in spec.env:
+            env["PATH"] = platform_path(env.get("PATH", ""))
         print(f"$ {' '.join(argv)}  (in {workdir})", flush=True)
         code = subprocess.call(argv, cwd=workdir, env=env, preexec_fn=die_with_parent)  # noqa: S603
         if code != 0:
