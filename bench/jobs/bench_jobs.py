@@ -1,9 +1,15 @@
 """2,000 no-op jobs through 4 local workers: Dais (SQLite and PostgreSQL) against Celery + Redis.
 
 Two measures per system:
-- throughput: submit N jobs at once, time until the last one finished (jobs/s);
+- throughput: submit N jobs at once (Dais: in batches of --batch jobs, as `POST .../jobs:batch` does;
+  1 = one submit per job), time from the first queued to the last finished (jobs/s);
 - dispatch: submit jobs one at a time at a steady pace below capacity and measure the time from
   queued to running (p50/p99), i.e. what the scheduler itself adds.
+
+Dais workers do not pre-start the heavy launchers of data and training kinds (their start-up imports
+would overlap the measurement; no-op jobs fork from the light launcher), and each no-op job asks for
+--job-cpus CPU so that a worker's --slots fit the CPUs it offers (the machine's cores: with 1 CPU
+each, a worker on 2 cores runs 2 jobs at a time, whatever its slots).
 
 Run: .venv/bin/python bench/jobs/bench_jobs.py [--jobs 2000] [--paced 200] [--slots 8] [--skip-postgres]
 (needs Redis at 127.0.0.1:6379 and, for the PostgreSQL row, a server at 127.0.0.1:5432).
@@ -56,20 +62,24 @@ def _pct(values: list[float], q: float) -> float:
 def _dais_env(home: Path, db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAIS_")}
     env.update(
-        DAIS_HOME=str(home), DAIS_DATABASE_URL=db_url, DAIS_LOG_TO_FILE="false", DAIS_LOG_LEVEL="WARNING"
+        DAIS_HOME=str(home),
+        DAIS_DATABASE_URL=db_url,
+        DAIS_LOG_TO_FILE="false",
+        DAIS_LOG_LEVEL="WARNING",
+        DAIS_JOBS_PREWARM="false",
     )
     return env
 
 
 def bench_dais(
-    label: str, db_url: str, n: int, paced: int, workers: int, slots: int
+    label: str, db_url: str, n: int, paced: int, workers: int, slots: int, batch: int, job_cpus: float
 ) -> tuple[Result, Result]:
     from sqlalchemy import func, select
 
     from dais.db import create_database, upgrade
     from dais.jobs.models import Job
-    from dais.jobs.schemas import JobSubmit
-    from dais.jobs.service import submit_job
+    from dais.jobs.schemas import JobBatchSubmit, JobSubmit, Resources
+    from dais.jobs.service import submit_job, submit_jobs
     from dais.tenancy.access import AuditContext, Principal, require_workspace
     from dais.tenancy.bootstrap import ensure_admin
     from dais.tenancy.roles import Role
@@ -94,12 +104,18 @@ def bench_dais(
     try:
         _wait_workers(db, workers)
 
-        def submit(count: int, *, pace_s: float = 0.0) -> list[str]:
-            ids = []
-            for _ in range(count):
+        noop = JobSubmit(kind="noop", resources=Resources(cpus=job_cpus))
+
+        def submit(count: int, *, pace_s: float = 0.0, size: int = 1) -> list[str]:
+            ids: list[str] = []
+            while len(ids) < count:
                 with db.session() as s:
                     access = require_workspace(s, principal, "default", Role.editor)
-                    ids.append(submit_job(s, ctx, access, JobSubmit(kind="noop")).id)
+                    if size > 1:
+                        jobs = JobBatchSubmit(jobs=[noop] * min(size, count - len(ids)))
+                        ids.extend(j.id for j in submit_jobs(s, ctx, access, jobs))
+                    else:
+                        ids.append(submit_job(s, ctx, access, noop).id)
                 if pace_s:
                     time.sleep(pace_s)
             return ids
@@ -126,7 +142,7 @@ def bench_dais(
 
         submit(20)  # warm the launchers
         time.sleep(1)
-        ids = submit(n)
+        ids = submit(n, size=batch)
         seconds, _ = drain(ids)
         ids = submit(paced, pace_s=0.02)
         _, waits = drain(ids)
@@ -225,17 +241,18 @@ def main() -> None:
     parser.add_argument(
         "--slots", type=int, default=8, help="Jobs each Dais worker runs at once (each in its own process)."
     )
+    parser.add_argument(
+        "--batch", type=int, default=100, help="Dais jobs per submit in the throughput run (1: one each)."
+    )
+    parser.add_argument("--job-cpus", type=float, default=0.25, help="CPU each Dais no-op job asks for.")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/RESULTS.md.")
     args = parser.parse_args()
 
     rows: list[tuple[Result, Result]] = []
     sqlite_dir = Path(tempfile.mkdtemp(prefix="dais-bench-db-"))
-    rows.append(
-        bench_dais(
-            "SQLite", f"sqlite:///{sqlite_dir / 'dais.db'}", args.jobs, args.paced, args.workers, args.slots
-        )
-    )
+    knobs = (args.workers, args.slots, args.batch, args.job_cpus)
+    rows.append(bench_dais("SQLite", f"sqlite:///{sqlite_dir / 'dais.db'}", args.jobs, args.paced, *knobs))
     if not args.skip_postgres:
         from sqlalchemy import create_engine, text
 
@@ -246,12 +263,7 @@ def main() -> None:
         try:
             rows.append(
                 bench_dais(
-                    "PostgreSQL",
-                    PG_ADMIN.rsplit("/", 1)[0] + f"/{name}",
-                    args.jobs,
-                    args.paced,
-                    args.workers,
-                    args.slots,
+                    "PostgreSQL", PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", args.jobs, args.paced, *knobs
                 )
             )
         finally:
@@ -279,8 +291,9 @@ def main() -> None:
             f"\n## Jobs: {args.jobs} no-op jobs, {args.workers} workers x {args.slots} slot(s) "
             f"vs Celery prefork {args.workers} ({datetime.now(UTC):%Y-%m-%d})\n\n"
             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-            f"Command: `{cmd.strip()}`. Dispatch = queued to running, jobs submitted one at a time "
-            f"every 20 ms.\n\n"
+            f"Command: `{cmd.strip()}`. Dais jobs submitted in batches of {args.batch} for throughput "
+            f"(`POST .../jobs:batch`; Celery: one `delay()` each), each asking {args.job_cpus:g} CPU; "
+            f"Dispatch = queued to running, jobs submitted one at a time every 20 ms.\n\n"
         )
         with (ROOT / "bench" / "RESULTS.md").open("a") as f:
             f.write(header + table + "\n")

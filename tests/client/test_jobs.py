@@ -76,6 +76,16 @@ def test_submit_wait_and_read_the_logs(client: Client, worker: JobWorker) -> Non
     assert workers[0].alive
 
 
+def test_submit_many_queues_a_sweep_in_one_request(client: Client, worker: JobWorker) -> None:
+    jobs = client.jobs.submit_many(
+        "team", [{"kind": "sleep", "name": f"n{i}", "spec": {"seconds": 0.1 * i}} for i in range(3)]
+    )
+    assert [j.name for j in jobs] == ["n0", "n1", "n2"]
+    assert [j.wait(timeout=30).result for j in jobs] == [{"slept": 0.0}, {"slept": 0.1}, {"slept": 0.2}]
+    with pytest.raises(InvalidInput):
+        client.jobs.submit_many("team", [{"kind": "noop"}, {"kind": "no-such-kind"}])
+
+
 def test_follow_streams_lines_while_the_job_runs(client: Client, worker: JobWorker) -> None:
     job = client.jobs.submit("team", "sleep", {"seconds": 2.4, "steps": 4, "output": "tick"})
     states_at_line: list[str] = []

@@ -152,3 +152,49 @@ def test_job_kinds_are_listed_with_their_spec_schema(client: TestClient, world: 
     kinds = {k["name"]: k for k in client.get("/api/v1/job-kinds", headers=h).json()}
     assert {"noop", "sleep", "fail", "script"} <= set(kinds)
     assert "seconds" in kinds["sleep"]["spec_schema"]["properties"]
+
+
+BATCH = "/api/v1/workspaces/team/jobs:batch"
+
+
+def test_a_batch_is_queued_in_order_with_one_audit_event_each(client: TestClient, world: World) -> None:
+    h, _ = _ws(world)
+    first = client.post("/api/v1/workspaces/team/jobs", headers=h, json={"kind": "noop"}).json()
+    body = {
+        "jobs": [
+            {"kind": "sleep", "name": "a", "spec": {"seconds": 0}},
+            {"kind": "noop", "name": "b", "priority": 5, "resources": {"cpus": 0.25}},
+            {"kind": "noop", "name": "c", "depends_on": [first["id"]]},
+        ]
+    }
+    r = client.post(BATCH, headers=h, json=body)
+    assert r.status_code == 201, r.text
+    items = r.json()["items"]
+    assert [j["name"] for j in items] == ["a", "b", "c"]
+    assert [j["state"] for j in items] == ["queued", "queued", "pending"]
+    assert items[0]["spec"] == {"seconds": 0.0, "steps": 10, "output": ""}  # normalised by its kind
+    assert items[1]["priority"] == 5
+    assert items[2]["depends_on"] == [first["id"]]
+    listed = client.get("/api/v1/workspaces/team/jobs", headers=h, params={"limit": 10}).json()["items"]
+    assert {j["id"] for j in items} <= {j["id"] for j in listed}
+    audit = client.get("/api/v1/workspaces/team/audit", headers=h, params={"action": "job.submit"})
+    assert audit.status_code == 200, audit.text
+    assert {j["id"] for j in items} <= {e["target_id"] for e in audit.json()["items"]}
+
+
+def test_a_batch_with_one_bad_job_queues_none_and_names_it(client: TestClient, world: World) -> None:
+    h, viewer = _ws(world)
+    bad = {"jobs": [{"kind": "noop"}, {"kind": "sleep", "spec": {"seconds": -1}}]}
+    r = client.post(BATCH, headers=h, json=bad)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"][:5] == ["body", "jobs", "1", "spec", "seconds"]
+    unknown = {"jobs": [{"kind": "noop"}, {"kind": "noop", "depends_on": ["no-such-job"]}]}
+    r = client.post(BATCH, headers=h, json=unknown)
+    assert r.status_code == 404
+    assert r.json()["errors"][0]["loc"] == ["body", "jobs", "1", "depends_on"]
+    assert client.post(BATCH, headers=h, json={"jobs": []}).status_code == 422
+    assert client.post(BATCH, headers=h, json={"jobs": [{"kind": "noop"}] * 1001}).status_code == 422
+    assert client.get("/api/v1/workspaces/team/jobs", headers=h).json()["items"] == []
+    assert client.post(BATCH, headers=viewer, json={"jobs": [{"kind": "noop"}]}).status_code == 403
+    stranger = world.user("sam")
+    assert client.post(BATCH, headers=stranger.headers, json={"jobs": [{"kind": "noop"}]}).status_code == 404

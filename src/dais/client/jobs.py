@@ -1,4 +1,4 @@
-"""Jobs: submit one job or a DAG, follow it, read its logs (streamed), cancel and retry it."""
+"""Jobs: submit one job, a batch or a DAG, follow it, read its logs (streamed), cancel and retry it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ GET = route("GET", "/api/v1/workspaces/{workspace}/jobs/{job_id}")
 CANCEL = route("POST", "/api/v1/workspaces/{workspace}/jobs/{job_id}/cancel")
 RETRY = route("POST", "/api/v1/workspaces/{workspace}/jobs/{job_id}/retry")
 LOGS = route("GET", "/api/v1/workspaces/{workspace}/jobs/{job_id}/logs")
+SUBMIT_MANY = route("POST", "/api/v1/workspaces/{workspace}/jobs:batch")
 SUBMIT_DAG = route("POST", "/api/v1/workspaces/{workspace}/dags")
 GET_DAG = route("GET", "/api/v1/workspaces/{workspace}/dags/{dag_id}")
 KINDS = route("GET", "/api/v1/job-kinds")
@@ -91,6 +92,18 @@ class Jobs(Resource):
         if backoff_s is not None:
             body["backoff_s"] = backoff_s
         return self._job(self._t.call(SUBMIT, path={"workspace": workspace}, json=body).json())
+
+    def submit_many(self, workspace: str, jobs: Sequence[Mapping[str, Any]]) -> builtins.list[Job]:
+        """Submit up to 1,000 independent jobs in one request: all are queued, or none is.
+
+        Each job is a mapping of what :meth:`submit` takes (``kind``, ``spec``, ``name``,
+        ``priority``, ``resources``, ...). Far cheaper than a :meth:`submit` each for a sweep::
+
+            jobs = client.jobs.submit_many("team", [{"kind": "script", "spec": s} for s in specs])
+        """
+        body = {"jobs": [dict(j) for j in jobs]}
+        items = self._t.call(SUBMIT_MANY, path={"workspace": workspace}, json=body).json()["items"]
+        return [self._job(item) for item in items]
 
     def submit_dag(self, workspace: str, nodes: Sequence[Mapping[str, Any]], *, name: str = "dag") -> Dag:
         """Submit a DAG: each node is a job (``kind``, ``spec``, ...) with a unique ``node`` name and

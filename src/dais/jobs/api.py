@@ -1,4 +1,4 @@
-"""Job routes: submit (one job or a DAG), list, get, logs (tail and follow), cancel, retry, workers."""
+"""Job routes: submit (one job, a batch, a DAG), list, get, logs (tail, follow), cancel, retry, workers."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from dais.jobs.schemas import (
     AttemptRead,
     DagRead,
     DagSubmit,
+    JobBatchRead,
+    JobBatchSubmit,
     JobDetail,
     JobPage,
     JobRead,
@@ -52,6 +54,16 @@ def submit_job(body: JobSubmit, access: EditorAccess, ctx: Audit, db: Db) -> Job
     with db.session() as s:
         job = service.submit_job(s, ctx, access, body)
         return _read(job, list(dict.fromkeys(body.depends_on)))
+
+
+@router.post("/workspaces/{workspace}/jobs:batch", status_code=status.HTTP_201_CREATED)
+def submit_jobs(body: JobBatchSubmit, access: EditorAccess, ctx: Audit, db: Db) -> JobBatchRead:
+    """Submit up to 1,000 independent jobs at once: all are queued, or none (a 4xx names the bad one)."""
+    with db.session() as s:
+        jobs = service.submit_jobs(s, ctx, access, body)
+        return JobBatchRead(
+            items=[_read(j, list(dict.fromkeys(b.depends_on))) for j, b in zip(jobs, body.jobs, strict=True)]
+        )
 
 
 @router.post("/workspaces/{workspace}/dags", status_code=status.HTTP_201_CREATED)

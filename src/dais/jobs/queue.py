@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dais.core.ids import new_id
 from dais.db import utcnow
 from dais.jobs.models import Job, JobAttempt, JobDependency, Worker
 from dais.jobs.notify import enabled_rules, record_job_event
+from dais.jobs.notify.models import NotificationRule
 from dais.jobs.states import FINISHED, JobState, WaitReason
 from dais.tenancy import Quota, Workspace
 
@@ -33,6 +34,11 @@ EXTRA_DELIVERIES = 3
 # The plain tables, for batched statements on the hot path (no ORM bookkeeping per row).
 _JOBS = cast(Table, Job.__table__)
 _ATTEMPTS = cast(Table, JobAttempt.__table__)
+_QUOTAS = cast(Table, Quota.__table__)
+_WORKSPACES = cast(Table, Workspace.__table__)
+_DEPENDENCIES = cast(Table, JobDependency.__table__)
+_RULES = cast(Table, NotificationRule.__table__)
+_CLAIMABLE = [JobState.queued, JobState.retrying]
 
 
 class Wants(Protocol):
@@ -63,6 +69,10 @@ class Capacity:
             and all(self.labels.get(k) == str(v) for k, v in (job.labels or {}).items())
         )
 
+    def has_room(self) -> bool:
+        """Whether some job could still fit (a free slot, and CPU and memory left)."""
+        return self.slots > 0 and self.cpus > 1e-9 and self.memory_mb > 0
+
     def take(self, job: Wants) -> list[str]:
         self.cpus -= job.cpus
         self.memory_mb -= job.memory_mb
@@ -85,7 +95,24 @@ class Usage:
         self.gpus += job.gpus
 
 
-def quota_block(quota: Quota | None, usage: Usage, job: Wants) -> str | None:
+class Limits(Protocol):
+    """A workspace's quota (a :class:`~dais.tenancy.Quota` or a row read with the candidates)."""
+
+    max_concurrent_jobs: int | None
+    max_cpus: float | None
+    max_memory_mb: int | None
+    max_gpus: int | None
+
+
+@dataclass
+class _QuotaRow:
+    max_concurrent_jobs: int | None
+    max_cpus: float | None
+    max_memory_mb: int | None
+    max_gpus: int | None
+
+
+def quota_block(quota: Limits | None, usage: Usage, job: Wants) -> str | None:
     """Why the workspace quota keeps ``job`` waiting (``None``: it does not)."""
     if quota is None:
         return None
@@ -138,28 +165,85 @@ class _Candidate:
     created_at: datetime
     wait_reason: str | None
     ws_priority: int
+    quota: _QuotaRow
 
 
-_CANDIDATE_COLUMNS = (
-    Job.id,
-    Job.workspace_id,
-    Job.kind,
-    Job.spec,
-    Job.priority,
-    Job.cpus,
-    Job.memory_mb,
-    Job.gpus,
-    Job.labels,
-    Job.attempt,
-    Job.timeout_s,
-    Job.owner_id,
-    Job.created_at,
-    Job.wait_reason,
-    Workspace.priority,
+def _candidates_statement(*, skip_locked: bool) -> Any:
+    """Claimable jobs best first, with their workspace's priority and quota (built once)."""
+    j, w, q = _JOBS.c, _WORKSPACES.c, _QUOTAS.c
+    stmt = (
+        select(
+            j.id,
+            j.workspace_id,
+            j.kind,
+            j.spec,
+            j.priority,
+            j.cpus,
+            j.memory_mb,
+            j.gpus,
+            j.labels,
+            j.attempt,
+            j.timeout_s,
+            j.owner_id,
+            j.created_at,
+            j.wait_reason,
+            w.priority,
+            q.max_concurrent_jobs,
+            q.max_cpus,
+            q.max_memory_mb,
+            q.max_gpus,
+        )
+        .select_from(
+            _JOBS.join(_WORKSPACES, w.id == j.workspace_id).outerjoin(
+                _QUOTAS, q.workspace_id == j.workspace_id
+            )
+        )
+        .where(j.state.in_(_CLAIMABLE), j.not_before <= bindparam("now"))
+        .order_by(w.priority.desc(), j.priority.desc(), j.created_at, j.id)
+        .limit(bindparam("limit"))
+    )
+    # PostgreSQL: two workers never wait on, or take, the same job row.
+    return stmt.with_for_update(skip_locked=True, of=_JOBS) if skip_locked else stmt
+
+
+_CANDIDATES = _candidates_statement(skip_locked=False)
+_CANDIDATES_PG = _candidates_statement(skip_locked=True)
+_LOCK_QUOTAS = (
+    select(
+        _QUOTAS.c.workspace_id,
+        _QUOTAS.c.max_concurrent_jobs,
+        _QUOTAS.c.max_cpus,
+        _QUOTAS.c.max_memory_mb,
+        _QUOTAS.c.max_gpus,
+    )
+    .where(_QUOTAS.c.workspace_id.in_(bindparam("ws_ids", expanding=True)))
+    .order_by(_QUOTAS.c.workspace_id)
+    .with_for_update()
+)
+_SET_WAIT_REASON = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("b_id"))
+    .values(wait_reason=bindparam("b_reason"), updated_at=bindparam("b_now"))
+)
+_START = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("b_id"))
+    .values(
+        state=JobState.running,
+        attempt=bindparam("b_attempt"),
+        lease_owner=bindparam("b_owner"),
+        lease_expires_at=bindparam("b_expires"),
+        started_at=bindparam("b_now"),
+        wait_reason=None,
+        gpu_ids=bindparam("b_gpu_ids"),
+        progress=None,
+        progress_message=None,
+        updated_at=bindparam("b_now"),
+    )
 )
 
 
-def _limits(quota: Quota) -> bool:
+def _limits(quota: Limits) -> bool:
     return any(
         limit is not None
         for limit in (quota.max_concurrent_jobs, quota.max_cpus, quota.max_memory_mb, quota.max_gpus)
@@ -196,31 +280,30 @@ def claim(
 ) -> list[Claim]:
     """Claim as many runnable jobs as fit ``free``, best first; note why the others wait.
 
-    Reads plain columns and writes with one batched UPDATE and INSERT, so claiming several jobs
-    costs about as much as claiming one.
+    One read of the candidates (with their workspace's quota) and one batched UPDATE and INSERT,
+    however many jobs it claims. A workspace with quota limits is locked first on PostgreSQL, so
+    concurrent claims cannot overrun it; on SQLite the write transaction itself serialises claims.
     """
     now = now or utcnow()
     if free.slots <= 0:
         return []
-    is_pg = session.get_bind().dialect.name == "postgresql"
-    stmt = (
-        select(*_CANDIDATE_COLUMNS)
-        .join(Workspace, Workspace.id == Job.workspace_id)
-        .where(Job.state.in_([JobState.queued, JobState.retrying]), Job.not_before <= now)
-        .order_by(Workspace.priority.desc(), Job.priority.desc(), Job.created_at, Job.id)
-        .limit(min(CANDIDATES, 8 + 4 * free.slots))
-    )
-    if is_pg:
-        stmt = stmt.with_for_update(skip_locked=True, of=Job)
-    candidates = [_Candidate(*row) for row in session.execute(stmt)]
+    conn = session.connection()
+    is_pg = conn.dialect.name == "postgresql"
+    # A few more candidates than free slots, to see past jobs that do not fit (each row read costs).
+    params = {"now": now, "limit": min(CANDIDATES, 8 + 2 * free.slots)}
+    candidates = [
+        _Candidate(*row[:15], _QuotaRow(*row[15:]))  # type: ignore[call-arg]
+        for row in conn.execute(_CANDIDATES_PG if is_pg else _CANDIDATES, params)
+    ]
     if not candidates:
         return []
     ws_ids = {job.workspace_id for job in candidates}
-    quota_stmt = select(Quota).where(Quota.workspace_id.in_(sorted(ws_ids)))
-    if is_pg:
-        # Serialise claims per workspace so concurrent workers cannot overrun its quota together.
-        quota_stmt = quota_stmt.order_by(Quota.workspace_id).with_for_update()
-    quotas = {q.workspace_id: q for q in session.scalars(quota_stmt) if _limits(q)}
+    first = {job.workspace_id: job.quota for job in reversed(candidates)}  # one row per workspace
+    quotas: dict[str, Limits] = {ws_id: quota for ws_id, quota in first.items() if _limits(quota)}
+    if quotas and is_pg:
+        # Serialise claims per limited workspace, and read its limits again under the lock.
+        locked = conn.execute(_LOCK_QUOTAS, {"ws_ids": sorted(quotas)})
+        quotas = {row[0]: _QuotaRow(*row[1:]) for row in locked if _limits(_QuotaRow(*row[1:]))}
     # Running usage matters for quota limits and for fair share between workspaces; with one
     # workspace and no limit (the common case) it changes nothing, so it is not computed.
     usage = _running_usage(session, ws_ids) if quotas or len(ws_ids) > 1 else defaultdict(Usage)
@@ -231,6 +314,7 @@ def claim(
     lanes: dict[str, deque[_Candidate]] = defaultdict(deque)
     for job in candidates:
         lanes[job.workspace_id].append(job)
+    expires = now + timedelta(seconds=lease_seconds)
     while lanes and free.slots > 0 and free.cpus > 0 and free.memory_mb > 0:
         # Fair share: the highest-priority workspace first; among equals, the one running fewer
         # jobs (re-evaluated after every claim, so workspaces of equal priority alternate).
@@ -254,12 +338,21 @@ def claim(
                 reason += f", labels {job.labels}"
         if reason is not None:
             if job.wait_reason != reason:
-                reasons.append({"b_id": job.id, "b_reason": reason})
+                reasons.append({"b_id": job.id, "b_reason": reason, "b_now": now})
             continue
         gpu_ids = free.take(job)
         usage[job.workspace_id].add(job)
         attempt = job.attempt + 1
-        taken.append({"b_id": job.id, "b_attempt": attempt, "b_gpu_ids": gpu_ids})
+        taken.append(
+            {
+                "b_id": job.id,
+                "b_attempt": attempt,
+                "b_gpu_ids": gpu_ids,
+                "b_owner": worker_id,
+                "b_expires": expires,
+                "b_now": now,
+            }
+        )
         claims.append(
             Claim(
                 job.id,
@@ -274,33 +367,11 @@ def claim(
                 job.memory_mb,
             )
         )
-    jobs = _JOBS
     if reasons:
-        session.execute(
-            update(jobs)
-            .where(jobs.c.id == bindparam("b_id"))
-            .values(wait_reason=bindparam("b_reason"), updated_at=now),
-            reasons,
-        )
+        conn.execute(_SET_WAIT_REASON, reasons)
     if taken:
-        session.execute(
-            update(jobs)
-            .where(jobs.c.id == bindparam("b_id"))
-            .values(
-                state=JobState.running,
-                attempt=bindparam("b_attempt"),
-                lease_owner=worker_id,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                started_at=now,
-                wait_reason=None,
-                gpu_ids=bindparam("b_gpu_ids"),
-                progress=None,
-                progress_message=None,
-                updated_at=now,
-            ),
-            taken,
-        )
-        session.execute(
+        conn.execute(_START, taken)
+        conn.execute(
             insert(_ATTEMPTS),
             [
                 {
@@ -325,24 +396,21 @@ def heartbeat(
     now: datetime | None = None,
     lease_seconds: float = LEASE_SECONDS,
 ) -> set[str]:
-    """Renew the leases of ``held`` (job id, attempt); the ids whose lease is lost (stop them)."""
+    """Renew the leases of ``held`` (job id, attempt); the ids whose lease is lost (stop them).
+
+    One UPDATE renews them all, and one read finds the attempts this worker no longer holds.
+    """
     now = now or utcnow()
     session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now))
-    lost: set[str] = set()
-    for job_id, attempt in held:
-        result = session.execute(
-            update(Job)
-            .where(
-                Job.id == job_id,
-                Job.attempt == attempt,
-                Job.lease_owner == worker_id,
-                Job.state == JobState.running,
-            )
-            .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            lost.add(job_id)
-    return lost
+    if not held:
+        return set()
+    ids = [job_id for job_id, _ in held]
+    mine = (Job.id.in_(ids), Job.lease_owner == worker_id, Job.state == JobState.running)
+    session.execute(update(Job).where(*mine).values(lease_expires_at=now + timedelta(seconds=lease_seconds)))
+    kept = {
+        (job_id, attempt) for job_id, attempt in session.execute(select(Job.id, Job.attempt).where(*mine))
+    }
+    return {job_id for job_id, attempt in held if (job_id, attempt) not in kept}
 
 
 def cancel_requested(session: Session, job_ids: list[str]) -> set[str]:
@@ -406,98 +474,163 @@ class Ending:
     log_key: str | None = None
 
 
+@dataclass
+class Settled:
+    """What :func:`complete_many` recorded for one attempt: the job's new state and error."""
+
+    job_id: str
+    workspace_id: str
+    state: JobState
+    error: str | None
+
+
+def _held_statement(*, lock: bool) -> Any:
+    """The jobs a worker holds among ``ids``, with whether anything waits on them (built once)."""
+    j, d, r = _JOBS.c, _DEPENDENCIES.c, _RULES.c
+    stmt = select(
+        j.id,
+        j.attempt,
+        j.workspace_id,
+        j.cancel_requested,
+        j.max_attempts,
+        j.backoff_s,
+        exists().where(d.depends_on_id == j.id).label("dependents"),
+        exists().where(r.workspace_id == j.workspace_id, r.enabled.is_(True)).label("rules"),
+    ).where(
+        j.id.in_(bindparam("ids", expanding=True)),
+        j.lease_owner == bindparam("owner"),
+        j.state == JobState.running,
+    )
+    return stmt.with_for_update(of=_JOBS) if lock else stmt
+
+
+_HELD = _held_statement(lock=False)
+_HELD_PG = _held_statement(lock=True)
+_ENDED_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.job_id == bindparam("b_job"), _ATTEMPTS.c.number == bindparam("b_number"))
+    .values(
+        state=bindparam("b_state"),
+        finished_at=bindparam("b_now"),
+        exit_code=bindparam("b_exit"),
+        error=bindparam("b_error"),
+        log_key=bindparam("b_log"),
+    )
+)
+
+
+def _ended(state: JobState, **values: Any) -> Any:
+    """The UPDATE that ends a job's attempt in ``state`` (the lease is given up)."""
+    return (
+        update(_JOBS)
+        .where(_JOBS.c.id == bindparam("b_id"))
+        .values(
+            state=state,
+            lease_owner=None,
+            lease_expires_at=None,
+            error=bindparam("b_error"),
+            updated_at=bindparam("b_now"),
+            **values,
+        )
+    )
+
+
+_FINISHED_AT: dict[str, Any] = {"finished_at": bindparam("b_now")}
+_ENDS = {
+    JobState.succeeded: _ended(
+        JobState.succeeded,
+        result=bindparam("b_result"),
+        progress=1.0,
+        progress_message="done",
+        **_FINISHED_AT,
+    ),
+    JobState.cancelled: _ended(JobState.cancelled, **_FINISHED_AT),
+    JobState.failed: _ended(JobState.failed, **_FINISHED_AT),
+    JobState.retrying: _ended(
+        JobState.retrying, not_before=bindparam("b_not_before"), wait_reason=bindparam("b_wait")
+    ),
+}
+
+
 def complete_many(
     session: Session, worker_id: str, endings: list[Ending], *, now: datetime | None = None
-) -> list[Job | None]:
-    """Record the end of several attempts at once; per ending its job, or ``None`` if the lease was lost.
+) -> list[Settled | None]:
+    """Record the end of several attempts at once; per ending what was recorded, or ``None`` if the
+    worker no longer held that attempt's lease (its result is dropped).
 
-    One locking read of the jobs, one batched write of the attempts, one look for dependents and
-    one for notification rules, however many attempts ended.
+    One read of the held jobs (locked on PostgreSQL), one batched UPDATE per new state and one of
+    the attempts, however many attempts ended. Dependents and notification rules are looked at
+    only for jobs that have them.
     """
     now = now or utcnow()
     if not endings:
         return []
+    conn = session.connection()
     held = {
-        job.id: job
-        for job in session.scalars(
-            select(Job)
-            .where(
-                Job.id.in_([e.job_id for e in endings]),
-                Job.lease_owner == worker_id,
-                Job.state == JobState.running,
-            )
-            .with_for_update()
-            .execution_options(populate_existing=True)
+        row.id: row
+        for row in conn.execute(
+            _HELD_PG if conn.dialect.name == "postgresql" else _HELD,
+            {"ids": [e.job_id for e in endings], "owner": worker_id},
         )
     }
-    jobs: list[Job | None] = [
-        held[e.job_id] if e.job_id in held and held[e.job_id].attempt == e.attempt else None for e in endings
-    ]
-    live = [j for j in jobs if j is not None]
-    if not live:
-        return jobs
-    with_dependents = set(
-        session.scalars(
-            select(JobDependency.depends_on_id).where(JobDependency.depends_on_id.in_([j.id for j in live]))
-        )
-    )
-    rules = enabled_rules(session, {j.workspace_id for j in live})
+    settled: list[Settled | None] = []
+    writes: dict[JobState, list[dict[str, Any]]] = defaultdict(list)
     attempts: list[dict[str, Any]] = []
-    for ending, job in zip(endings, jobs, strict=True):
-        if job is None:
+    for ending in endings:
+        row = held.get(ending.job_id)
+        if row is None or row.attempt != ending.attempt:
+            settled.append(None)
             continue
-        job.lease_owner, job.lease_expires_at = None, None
+        values: dict[str, Any] = {"b_id": row.id, "b_now": now, "b_error": ending.error}
+        attempt_state = state = JobState.failed
         if ending.succeeded:
-            state, error = JobState.succeeded, None
-            job.state, job.result, job.error, job.finished_at = JobState.succeeded, ending.result, None, now
-            job.progress, job.progress_message = 1.0, "done"
-            if job.id in with_dependents:
-                release_dependents(session, job, now=now)
-        elif ending.cancelled or job.cancel_requested:
-            state, error = JobState.cancelled, ending.error
-            job.state, job.error, job.finished_at = JobState.cancelled, ending.error or "cancelled", now
-            if job.id in with_dependents:
-                fail_dependents(session, job, now=now)
-        else:
-            state, error = JobState.failed, ending.error
-            job.error = ending.error
-            if job.attempt < job.max_attempts:
-                job.state = JobState.retrying
-                job.not_before = now + timedelta(seconds=job.backoff_s * 2 ** (job.attempt - 1))
-                job.wait_reason = (
-                    f"{WaitReason.backoff}: attempt {job.attempt} failed; next try after backoff"
-                )
-            else:
-                job.state, job.finished_at = JobState.failed, now
-                if job.id in with_dependents:
-                    fail_dependents(session, job, now=now)
+            attempt_state = state = JobState.succeeded
+            values.update(b_result=ending.result, b_error=None)
+        elif ending.cancelled or row.cancel_requested:
+            attempt_state = state = JobState.cancelled
+            values["b_error"] = ending.error or "cancelled"
+        elif row.attempt < row.max_attempts:
+            state = JobState.retrying
+            values["b_not_before"] = now + timedelta(seconds=row.backoff_s * 2 ** (row.attempt - 1))
+            values["b_wait"] = f"{WaitReason.backoff}: attempt {row.attempt} failed; next try after backoff"
+        writes[state].append(values)
         attempts.append(
             {
-                "b_job": job.id,
-                "b_number": job.attempt,
-                "b_state": str(state),
+                "b_job": row.id,
+                "b_number": row.attempt,
+                "b_state": str(attempt_state),
+                "b_now": now,
                 "b_exit": ending.exit_code,
-                "b_error": error,
+                "b_error": None if ending.succeeded else ending.error,
                 "b_log": ending.log_key,
             }
         )
-        if job.state in FINISHED:
-            record_job_event(session, job, str(job.state), now=now, rules=rules[job.workspace_id])
-    table = _ATTEMPTS
-    session.execute(
-        update(table)
-        .where(table.c.job_id == bindparam("b_job"), table.c.number == bindparam("b_number"))
-        .values(
-            state=bindparam("b_state"),
-            finished_at=now,
-            exit_code=bindparam("b_exit"),
-            error=bindparam("b_error"),
-            log_key=bindparam("b_log"),
-        ),
-        attempts,
-    )
+        settled.append(Settled(row.id, row.workspace_id, state, values["b_error"]))
+    if not attempts:
+        return settled
+    for state, rows in writes.items():
+        conn.execute(_ENDS[state], rows)
+    conn.execute(_ENDED_ATTEMPT, attempts)
+    _follow_up(session, [(held[s.job_id], s) for s in settled if s is not None], now=now)
     session.flush()
-    return jobs
+    return settled
+
+
+def _follow_up(session: Session, ended: list[tuple[Any, Settled]], *, now: datetime) -> None:
+    """Release or fail the dependents of the jobs that ended, and queue their notifications."""
+    wanted = [(row, s) for row, s in ended if row.dependents or (row.rules and s.state in FINISHED)]
+    if not wanted:
+        return
+    rules = enabled_rules(session, {s.workspace_id for row, s in wanted if row.rules})
+    for row, s in wanted:
+        job = session.get_one(Job, s.job_id, populate_existing=True)
+        if row.dependents:
+            if s.state == JobState.succeeded:
+                release_dependents(session, job, now=now)
+            elif s.state in FINISHED:
+                fail_dependents(session, job, now=now)
+        if row.rules and s.state in FINISHED:
+            record_job_event(session, job, str(s.state), now=now, rules=rules[s.workspace_id])
 
 
 def complete(
@@ -513,7 +646,7 @@ def complete(
     cancelled: bool = False,
     log_key: str | None = None,
     now: datetime | None = None,
-) -> Job | None:
+) -> Settled | None:
     """Record the end of an attempt; ``None`` if the worker no longer holds the lease."""
     ending = Ending(job_id, attempt, succeeded, result, error, exit_code, cancelled, log_key)
     return complete_many(session, worker_id, [ending], now=now)[0]

@@ -39,6 +39,14 @@ class JobSubmit(BaseModel):
     )
 
 
+class JobBatchSubmit(BaseModel):
+    """Independent jobs submitted together: all are queued, or none (a parameter sweep, trials)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: list[JobSubmit] = Field(min_length=1, max_length=1000)
+
+
 class DagNode(JobSubmit):
     node: str = NodeName
     after: list[str] = Field(default_factory=list, description="Nodes of this DAG that must succeed first.")
@@ -108,6 +116,12 @@ class JobDetail(JobRead):
 class JobPage(BaseModel):
     items: list[JobRead]
     next_cursor: str | None
+
+
+class JobBatchRead(BaseModel):
+    """The submitted jobs, in the order they were given."""
+
+    items: list[JobRead]
 
 
 class DagRead(BaseModel):

@@ -1,4 +1,4 @@
-"""Job operations: submit (single or DAG), read, list, cancel, retry; the worker pool view."""
+"""Job operations: submit (one, a batch or a DAG), read, list, cancel, retry; the worker pool view."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dais.jobs.kinds import job_kinds
 from dais.jobs.models import Job, JobAttempt, JobDependency, Worker
 from dais.jobs.notify import record_job_event
 from dais.jobs.queue import fail_dependents
-from dais.jobs.schemas import DagSubmit, JobSubmit
+from dais.jobs.schemas import DagSubmit, JobBatchSubmit, JobSubmit
 from dais.jobs.states import FINISHED, JobState, WaitReason
 from dais.tenancy import AuditContext, WorkspaceAccess, record_audit
 
@@ -109,40 +109,79 @@ def _new_job(
 
 
 def submit_job(session: Session, ctx: AuditContext, access: WorkspaceAccess, spec: JobSubmit) -> Job:
-    normalised = validate_spec(spec.kind, spec.spec, ["body"])
-    wait = check_placeable(live_workers(session), spec, ["body"])
-    upstream = []
-    for dep_id in dict.fromkeys(spec.depends_on):
-        dep = session.get(Job, dep_id)
-        if dep is None or dep.workspace_id != access.workspace.id:
-            raise NotFound(
-                f"Job {dep_id!r} (in depends_on) not found in this workspace.",
-                errors=[{"loc": ["body", "depends_on"], "msg": "unknown job"}],
-            )
-        upstream.append(dep)
-    state = JobState.queued
-    if any(u.state in FINISHED and u.state != JobState.succeeded for u in upstream):
-        state = JobState.upstream_failed
-    elif any(u.state != JobState.succeeded for u in upstream):
-        state, wait = JobState.pending, f"{WaitReason.dependency}: waiting for upstream jobs"
-    job = _new_job(access, ctx, spec, normalised, state, wait)
-    if state == JobState.upstream_failed:
-        job.finished_at, job.error = utcnow(), "an upstream job did not succeed"
-    session.add(job)
-    session.flush()
-    for u in upstream:
-        session.add(JobDependency(job_id=job.id, depends_on_id=u.id))
-    record_audit(
-        session,
-        ctx,
-        "job.submit",
-        target_type="job",
-        target_id=job.id,
-        workspace_id=access.workspace.id,
-        details={"kind": job.kind, "name": job.name},
+    return _submit(session, ctx, access, [spec], [["body"]])[0]
+
+
+def submit_jobs(
+    session: Session, ctx: AuditContext, access: WorkspaceAccess, batch: JobBatchSubmit
+) -> list[Job]:
+    """Submit independent jobs together, in one transaction: all are queued, or none is.
+
+    Costs far less per job than one submit each: the workers and the upstream jobs are read once,
+    and the rows are written in batches.
+    """
+    return _submit(
+        session, ctx, access, batch.jobs, [["body", "jobs", str(i)] for i in range(len(batch.jobs))]
     )
+
+
+def _submit(
+    session: Session,
+    ctx: AuditContext,
+    access: WorkspaceAccess,
+    specs: list[JobSubmit],
+    locs: list[list[str]],
+) -> list[Job]:
+    normalised = [validate_spec(spec.kind, spec.spec, loc) for spec, loc in zip(specs, locs, strict=True)]
+    workers = live_workers(session)
+    waits = [check_placeable(workers, spec, loc) for spec, loc in zip(specs, locs, strict=True)]
+    wanted = {dep_id for spec in specs for dep_id in spec.depends_on}
+    known = (
+        {
+            job.id: job
+            for job in session.scalars(
+                select(Job).where(Job.id.in_(sorted(wanted)), Job.workspace_id == access.workspace.id)
+            )
+        }
+        if wanted
+        else {}
+    )
+    jobs: list[Job] = []
+    edges: list[tuple[Job, list[Job]]] = []
+    for spec, loc, spec_json, wait in zip(specs, locs, normalised, waits, strict=True):
+        upstream = []
+        for dep_id in dict.fromkeys(spec.depends_on):
+            if dep_id not in known:
+                raise NotFound(
+                    f"Job {dep_id!r} (in depends_on) not found in this workspace.",
+                    errors=[{"loc": [*loc, "depends_on"], "msg": "unknown job"}],
+                )
+            upstream.append(known[dep_id])
+        state = JobState.queued
+        if any(u.state in FINISHED and u.state != JobState.succeeded for u in upstream):
+            state = JobState.upstream_failed
+        elif any(u.state != JobState.succeeded for u in upstream):
+            state, wait = JobState.pending, f"{WaitReason.dependency}: waiting for upstream jobs"
+        job = _new_job(access, ctx, spec, spec_json, state, wait)
+        if state == JobState.upstream_failed:
+            job.finished_at, job.error = utcnow(), "an upstream job did not succeed"
+        jobs.append(job)
+        edges.append((job, upstream))
+    session.add_all(jobs)
     session.flush()
-    return job
+    for job, upstream in edges:
+        session.add_all(JobDependency(job_id=job.id, depends_on_id=u.id) for u in upstream)
+        record_audit(
+            session,
+            ctx,
+            "job.submit",
+            target_type="job",
+            target_id=job.id,
+            workspace_id=access.workspace.id,
+            details={"kind": job.kind, "name": job.name},
+        )
+    session.flush()
+    return jobs
 
 
 def _find_cycle(nodes: dict[str, list[str]]) -> list[str] | None:

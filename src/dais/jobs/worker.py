@@ -4,12 +4,14 @@ One loop (a helper thread only removes ended attempts' scratch folders): claim w
 each attempt through the executor, ship logs and progress, renew leases with heartbeats (killing
 any attempt whose lease was lost), enforce timeouts and cancellation, and re-queue jobs of workers
 that died. Attempts that ended are recorded, and new jobs claimed, in one transaction per turn;
-attempts ending within ``gather_s`` of each other share it. On stop it drains: running attempts
-may finish until the drain timeout, then they are killed and their jobs handed back.
+while the worker is at least half full, an ended attempt waits up to ``batch_s`` for others to
+share it (group commit). On stop it drains: running attempts may finish until the drain timeout,
+then they are killed and their jobs handed back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,9 +22,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
 from dais.core.errors import DaisError
@@ -31,7 +34,7 @@ from dais.db import Database, utcnow
 from dais.jobs import queue
 from dais.jobs.executors import Executor, RunHandle, RunOutcome, RunRequest, executors
 from dais.jobs.executors.local import scratch_dir
-from dais.jobs.kinds import job_kinds
+from dais.jobs.kinds import AttemptEnded, JobKind, job_kinds
 from dais.jobs.logs import LogShipper, attempt_prefix, log_prefix
 from dais.jobs.models import Job, Worker
 from dais.jobs.states import JobState
@@ -41,6 +44,11 @@ from dais.tenancy import issue_job_token, revoke_job_token
 log = logging.getLogger(__name__)
 
 PROGRESS_LOOK_S = 0.1  # how often a running attempt's progress file is looked at
+_WAITING = (
+    select(Job.id)
+    .where(Job.state.in_([JobState.queued, JobState.retrying]), Job.not_before <= bindparam("now"))
+    .limit(1)
+)
 
 
 @dataclass
@@ -56,7 +64,9 @@ class WorkerConfig:
     executor: str = "local"
     poll_s: float = 0.02
     idle_poll_s: float = 0.06
-    gather_s: float = 0.003  # after an attempt ends, let others ending now join its transaction
+    # Group commit: while at least half the slots are busy, an attempt that ended waits up to this
+    # long for others, so their ends (and the claims that refill their slots) share a transaction.
+    batch_s: float = 0.05
     heartbeat_s: float = 5.0
     lease_s: float = queue.LEASE_SECONDS
     reap_s: float = 5.0
@@ -72,6 +82,36 @@ def _total_memory_mb() -> int:
         return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 / 1024)
     except (ValueError, OSError):
         return 4096
+
+
+def _ending_state(r: _Running, outcome: RunOutcome, job: queue.Settled | None) -> str:
+    """How an attempt ended, as :class:`AttemptEnded` names it."""
+    if job is None:
+        return "lost"
+    if outcome.succeeded:
+        return "succeeded"
+    if r.cancelled or job.state == JobState.cancelled:
+        return "cancelled"
+    return "killed" if r.kill_reason else "failed"
+
+
+def _remove_all(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_plain(folder: Path, names: tuple[str, ...]) -> bool:
+    """Remove an attempt's folder that holds at most ``names`` (a few system calls, no walk)."""
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(folder, name))
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:  # the job left files of its own: walk it, off the loop
+        return False
+    return True
 
 
 def _unlaunched(request: RunRequest) -> RunHandle:
@@ -91,6 +131,8 @@ class _Running:
     progress_offset: int = 0
     progress_sent: float = 0.0
     progress_looked: float = 0.0
+    outcome: RunOutcome | None = None  # it ended; not recorded yet
+    ended_at: float = 0.0
 
 
 class JobWorker:
@@ -108,6 +150,7 @@ class JobWorker:
         self.running: dict[str, _Running] = {}
         self.worker_id = ""
         self._cleaner = ThreadPoolExecutor(1, thread_name_prefix="dais-scratch-cleaner")
+        self._hooks: dict[str, type[JobKind] | None] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -156,15 +199,24 @@ class JobWorker:
                     log.info("worker %s draining (%d running)", c.name, len(self.running))
                     self._set_state("draining")
                 busy = False
+                ended: list[tuple[_Running, RunOutcome]] = []
                 try:
-                    finished = self._tend_running()
-                    want = drain_deadline is None and (bool(finished) or now >= next_claim)
-                    if want and self._free(excluding=finished).slots <= 0:
-                        want = False
-                    if want and not finished:
-                        want = self._work_waiting()  # a cheap read before any write transaction
-                    if finished or want:
-                        launched = self._settle(finished, claim=want)
+                    ended = self._tend_running()
+                    draining = drain_deadline is not None
+                    due = self._record_due(ended, now, draining=draining)
+                    # Room that no attempt holds (the queue had nothing that fit): look for work
+                    # now and then.
+                    look = (
+                        not due
+                        and not draining
+                        and now >= next_claim
+                        and self._free().has_room()
+                        and self._work_waiting()  # a cheap read before any write transaction
+                    )
+                    if due or look:
+                        want = not draining and self._free(excluding=ended).slots > 0
+                        launched = self._settle(ended, claim=want)
+                        ended = []
                         busy = True
                         # Nothing claimable fits: look again soon, without hammering the database.
                         next_claim = now if launched else now + (c.idle_poll_s if want else c.poll_s)
@@ -182,11 +234,11 @@ class JobWorker:
                     return
                 if not busy:
                     if self.running:
-                        self.executor.wait(c.poll_s)  # returns as soon as an attempt ends
-                        if len(self.running) > 1 and c.gather_s > 0:
-                            # Group commit: attempts ending within a few ms of each other are
-                            # recorded (and their slots refilled) in one transaction.
-                            time.sleep(c.gather_s)
+                        timeout = c.poll_s
+                        if ended:  # held for a batch: wake when its time is up at the latest
+                            oldest = min(r.ended_at for r, _ in ended)
+                            timeout = min(timeout, max(0.0, oldest + c.batch_s - time.monotonic()))
+                        self.executor.wait(timeout)  # returns as soon as an attempt ends
                     else:
                         time.sleep(c.poll_s)
         finally:
@@ -195,6 +247,23 @@ class JobWorker:
             self._cleaner.shutdown(wait=True)
 
     # -- claiming ------------------------------------------------------------------------------------
+
+    def _record_due(self, ended: list[tuple[_Running, RunOutcome]], now: float, *, draining: bool) -> bool:
+        """Whether the attempts that ended are recorded now, or wait a moment for others to join them.
+
+        They wait only while the worker is at least half full: then others end soon, and one
+        transaction records them all and refills their slots. A worker with room records at once.
+        """
+        if not ended:
+            return False
+        c = self.config
+        live = len(self.running) - len(ended)
+        return (
+            draining
+            or live == 0
+            or c.slots - live >= (c.slots + 1) // 2
+            or now - min(r.ended_at for r, _ in ended) >= c.batch_s
+        )
 
     def _free(self, excluding: list[tuple[_Running, RunOutcome]] | None = None) -> queue.Capacity:
         c = self.config
@@ -215,20 +284,14 @@ class JobWorker:
 
     def _work_waiting(self) -> bool:
         """A cheap read: is anything claimable at all? (Avoids a write transaction per idle tick.)"""
-        with self.db.session(write=False) as s:
-            return (
-                s.scalar(
-                    select(Job.id)
-                    .where(Job.state.in_([JobState.queued, JobState.retrying]), Job.not_before <= utcnow())
-                    .limit(1)
-                )
-                is not None
-            )
+        with self.db.engine.connect() as conn:  # no ORM session: this runs on every idle tick
+            return conn.execute(_WAITING, {"now": utcnow()}).first() is not None
 
     def _settle(self, finished: list[tuple[_Running, RunOutcome]], *, claim: bool) -> int:
         """Record ended attempts and claim new jobs in one transaction; launch what was claimed."""
         claims: list[queue.Claim] = []
         tokens: dict[str, tuple[str | None, str | None]] = {}
+        recorded: list[queue.Settled | None] | None = None
         for attempt in range(5):
             try:
                 with self.db.session() as s:
@@ -246,6 +309,7 @@ class JobWorker:
                         for r, outcome in finished
                     ]
                     jobs = queue.complete_many(s, self.worker_id, endings)
+                    recorded = jobs
                     for (r, _), job in zip(finished, jobs, strict=True):
                         if r.token_id:
                             revoke_job_token(s, r.token_id)
@@ -276,12 +340,59 @@ class JobWorker:
                 break
         for r, _ in finished:
             self.running.pop(r.claim.job_id, None)
-            if not self.config.keep_scratch:  # off the loop: removing files can be slow on some disks
-                self._cleaner.submit(shutil.rmtree, r.handle.request.scratch, ignore_errors=True)
+        if finished and not self.config.keep_scratch:
+            # Most attempts leave only their log: that is removed here; anything more is walked
+            # off the loop (removing many files can be slow on some disks).
+            rest = []
+            for r, _ in finished:
+                h = r.handle
+                if not _remove_plain(h.request.scratch, (h.log_path.name, h.progress_path.name)):
+                    rest.append(h.request.scratch)
+            if rest:
+                self._cleaner.submit(_remove_all, rest)
         for c in claims:
             token_id, secret = tokens[c.job_id]
             self._launch(c, token_id, secret)
+        if recorded is not None:
+            self._on_finished(
+                [
+                    (r, _ending_state(r, outcome, job), job)
+                    for (r, outcome), job in zip(finished, recorded, strict=True)
+                ]
+            )
         return len(claims)
+
+    def _hook(self, kind: str) -> type[JobKind] | None:
+        """The kind's class if it has an ``on_finished`` hook of its own (looked up once per kind)."""
+        if kind not in self._hooks:
+            try:
+                cls = job_kinds().get(kind)
+            except DaisError:
+                cls = None
+            has = cls is not None and cls.on_finished.__func__ is not JobKind.on_finished.__func__  # type: ignore[attr-defined]
+            self._hooks[kind] = cls if has else None
+        return self._hooks[kind]
+
+    def _on_finished(self, ended: list[tuple[_Running, str, queue.Settled | None]]) -> None:
+        """Tell the kinds that have a hook how their attempts ended (errors are logged, not raised)."""
+        for r, state, job in ended:
+            cls = self._hook(r.claim.kind)
+            if cls is None:
+                continue
+            info = AttemptEnded(
+                job_id=r.claim.job_id,
+                attempt=r.claim.attempt,
+                workspace_id=r.claim.workspace_id,
+                kind=r.claim.kind,
+                spec=r.claim.spec,
+                state=state,  # type: ignore[arg-type]
+                error=job.error if job is not None else r.kill_reason,
+                retrying=job is not None and job.state == JobState.retrying,
+            )
+            try:
+                cls.on_finished(self.db, info)
+            except Exception:
+                log.exception("the on_finished hook of %s failed for job %s", r.claim.kind, r.claim.job_id)
 
     def _job_token(self, session: Any, c: queue.Claim) -> tuple[str | None, str | None]:
         if c.owner_id is None or not self._api_access(c.kind):
@@ -360,9 +471,15 @@ class JobWorker:
     # -- tending ---------------------------------------------------------------------------------------
 
     def _tend_running(self) -> list[tuple[_Running, RunOutcome]]:
-        """Poll running attempts, ship their logs and progress, enforce timeouts; the ended ones."""
+        """Poll running attempts, ship their logs and progress, enforce timeouts; the ended ones.
+
+        The ended ones include those that ended on an earlier turn and still wait to be recorded.
+        """
         finished: list[tuple[_Running, RunOutcome]] = []
         for job_id, r in list(self.running.items()):
+            if r.outcome is not None:  # ended earlier, waiting to be recorded with others
+                finished.append((r, r.outcome))
+                continue
             outcome = self.executor.poll(r.handle)
             try:
                 r.shipper.ship(final=outcome is not None)
@@ -377,6 +494,7 @@ class JobWorker:
                 continue
             if r.kill_reason:
                 outcome = RunOutcome(False, outcome.exit_code, error=r.kill_reason)
+            r.outcome, r.ended_at = outcome, time.monotonic()
             finished.append((r, outcome))
         return finished
 
@@ -423,14 +541,19 @@ class JobWorker:
         except OperationalError as exc:
             log.warning("heartbeat failed: %s", exc)
             return
+        stopped: list[tuple[_Running, str, queue.Settled | None]] = []
         for job_id in lost:
             r = self.running.pop(job_id, None)
             if r is not None:
                 log.warning("lost the lease of job %s; stopping attempt %s", job_id, r.claim.attempt)
-                self.executor.kill(r.handle, grace_s=0)
+                if r.outcome is None:
+                    self.executor.kill(r.handle, grace_s=0)
+                stopped.append((r, "lost", None))
+        if stopped:
+            self._on_finished(stopped)
         for job_id in cancel:
             r = self.running.get(job_id)
-            if r is not None and not r.cancelled:
+            if r is not None and not r.cancelled and r.outcome is None:
                 r.cancelled, r.kill_reason = True, "cancelled"
                 self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
 
@@ -445,7 +568,8 @@ class JobWorker:
 
     def _hand_back_all(self) -> None:
         for job_id, r in list(self.running.items()):
-            self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
+            if r.outcome is None:
+                self.executor.kill(r.handle, grace_s=self.config.kill_grace_s)
             try:
                 with self.db.session() as s:
                     queue.hand_back(

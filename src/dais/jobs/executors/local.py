@@ -45,6 +45,7 @@ class _Zygote:
         self.exited: dict[str, tuple[int, str | None]] = {}  # token: exit code, what the child reported
         self.failed: set[str] = set()
         self.exits = 0  # how many exits were reported so far (a waiter's wake-up signal)
+        self.pid_waiters = 0  # callers of pid() waiting for a "started" line
         self.ready = False  # it said "ready": its imports are done
         self.ended = False  # its output closed: it is gone
         self.reader = threading.Thread(target=self._read, name="dais-zygote-reader", daemon=True)
@@ -65,6 +66,8 @@ class _Zygote:
                     self.ready = True
                 elif len(parts) == 3 and parts[0] == "started":
                     self.pids[parts[1]] = int(parts[2])
+                    if not self.pid_waiters:
+                        continue  # nobody waits for it: do not wake the worker's loop for nothing
                 elif len(parts) >= 3 and parts[0] == "exited":
                     self.exited[parts[1]] = (int(parts[2]), parts[3] if len(parts) == 4 else None)
                     self.exits += 1
@@ -89,7 +92,9 @@ class _Zygote:
     def submit(self, request: dict[str, Any]) -> str:
         """Ask for a child running ``request``; returns at once with the run's token."""
         token = uuid.uuid4().hex
-        line = f"run {token} {json.dumps(request, separators=(',', ':'))}\n".encode()
+        kind = str(request["kind"])
+        kind = kind if kind and not any(ch.isspace() for ch in kind) else "-"  # one word on the line
+        line = f"run {token} {kind} {json.dumps(request, separators=(',', ':'))}\n".encode()
         assert self.proc.stdin is not None
         try:
             with self.lock:
@@ -102,9 +107,13 @@ class _Zygote:
     def pid(self, token: str, timeout: float = 30.0) -> int | None:
         """The child's pid, waiting for the zygote to report it; ``None`` if it never started."""
         with self.cond:
-            self.cond.wait_for(
-                lambda: token in self.pids or token in self.failed or not self.alive(), timeout=timeout
-            )
+            self.pid_waiters += 1
+            try:
+                self.cond.wait_for(
+                    lambda: token in self.pids or token in self.failed or not self.alive(), timeout=timeout
+                )
+            finally:
+                self.pid_waiters -= 1
             return self.pids.get(token)
 
     def exit_code(self, token: str) -> int | None:

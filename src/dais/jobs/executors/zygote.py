@@ -2,13 +2,14 @@
 
 Starting a fresh interpreter per job costs a second of imports; forking the worker itself is unsafe
 (it has threads). So each local executor starts one *zygote*: a single-threaded process that imports
-the job runner and every job kind once, then forks one child per attempt on request. Every attempt
-still gets a process of its own (a crash, OOM kill or ``os._exit`` ends only that attempt), and the
-zygote dies with its worker, taking its children with it.
+the job runner once, and each job kind the first time it launches one of its jobs, then forks one
+child per attempt on request. Every attempt still gets a process of its own (a crash, OOM kill or
+``os._exit`` ends only that attempt), and the zygote dies with its worker, taking its children with
+it. A fork costs in proportion to the zygote's memory, so it imports only the kinds it runs.
 
-Protocol (text lines over the zygote's stdin and stdout): the worker writes ``run <token> <json>``
-(the attempt's request as one line of JSON, so nothing of it, secrets included, is written to
-disk); the zygote answers ``started <token> <pid>``, and once the child exited
+Protocol (text lines over the zygote's stdin and stdout): the worker writes
+``run <token> <kind> <json>`` (the attempt's request as one line of JSON, so nothing of it, secrets
+included, is written to disk); the zygote answers ``started <token> <pid>``, and once the child exited
 ``exited <token> <code> [<json>]`` (a negative code: killed by that signal), where the JSON is what
 the child reported through a pipe of its own (``{"result": ...}`` or ``{"error": "..."}``), absent
 if it died first; or ``failed <token>`` if it could not fork. The worker does not wait for
@@ -81,6 +82,18 @@ def _reap(
         os.write(out, line + (b" " + report if report else b"") + b"\n")
 
 
+def _warm(kind: str, warmed: set[str]) -> None:
+    """Import ``kind`` here, once, so that its jobs' children start warm."""
+    from dais.core.errors import DaisError
+    from dais.jobs.kinds import job_kinds
+
+    warmed.add(kind)
+    with contextlib.suppress(DaisError):  # an unknown or broken kind: its child reports why
+        job_kinds().get(kind)
+    gc.collect()
+    gc.freeze()  # what is loaded now stays put: children do not dirty it with collections
+
+
 def main() -> None:
     from dais.jobs.runner import die_with_parent
 
@@ -88,7 +101,7 @@ def main() -> None:
     from dais.jobs.kinds import job_kinds
     from dais.jobs.runner import run_attempt
 
-    job_kinds().load_all()  # import every kind once, here, so children start warm
+    job_kinds().names()  # find the installed kinds once, here, not in every child
     for module in sys.argv[1:]:  # a warm group's heavy libraries
         try:
             importlib.import_module(module)
@@ -96,6 +109,7 @@ def main() -> None:
             print(f"dais zygote: could not preload {module}: {exc}", file=sys.stderr)
     gc.collect()
     gc.freeze()  # what is loaded now stays put: children do not dirty it with collections
+    warmed: set[str] = set()
     out = sys.stdout.fileno()
     inp = sys.stdin.fileno()
     wake_r, wake_w = os.pipe()
@@ -128,10 +142,12 @@ def main() -> None:
             buffer += data
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
-                parts = line.split(b" ", 2)
-                if len(parts) != 3 or parts[0] != b"run":
+                parts = line.split(b" ", 3)
+                if len(parts) != 4 or parts[0] != b"run":
                     continue
-                token = parts[1].decode()
+                token, kind = parts[1].decode(), parts[2].decode(errors="replace")
+                if kind not in warmed:
+                    _warm(kind, warmed)
                 try:
                     report_r, report_w = os.pipe()  # not inherited by what the job executes
                     pid = os.fork()
@@ -144,7 +160,7 @@ def main() -> None:
                         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                         for fd in (inp, out, wake_r, wake_w, report_r, *reports):
                             os.close(fd)
-                        run_attempt(json.loads(parts[2]), report_w)  # never returns
+                        run_attempt(json.loads(parts[3]), report_w)  # never returns
                     finally:
                         os._exit(SETUP_FAILED)  # never back into the zygote's loop
                 os.close(report_w)
