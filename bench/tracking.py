@@ -460,6 +460,13 @@ def _cell(row: Row | None) -> str:
 
 
 def table(sizes: dict[str, int], results: list[dict[str, Any]]) -> str:
+    order = [
+        ("SQLite", "mlflow server"),
+        ("SQLite", "Dais"),
+        ("PostgreSQL", "mlflow server"),
+        ("PostgreSQL", "Dais"),
+    ]
+    results = sorted(results, key=lambda r: order.index((r["db_kind"], r["system"])))
     lines: list[str] = []
     for db_kind in ("SQLite", "PostgreSQL"):
         peer = next((r for r in results if r["db_kind"] == db_kind and r["system"] == "mlflow server"), None)
