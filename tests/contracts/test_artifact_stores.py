@@ -53,6 +53,12 @@ class ArtifactStoreContract:
             b"".join(store.read("nope"))
         assert not store.exists("nope")
 
+    def test_a_key_running_through_an_object_is_not_found(self, store: ArtifactStore) -> None:
+        store.put_bytes("a/model.bin", b"x")
+        with pytest.raises(NotFound):
+            store.stat("a/model.bin/inner")
+        assert store.list("a/model.bin/") == []
+
     def test_byte_ranges(self, store: ArtifactStore) -> None:
         data = bytes(range(100))
         store.put_bytes("r.bin", data)

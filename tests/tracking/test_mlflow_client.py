@@ -309,7 +309,7 @@ def test_log_model_outputs_and_get_with_query_parameters(
     assert [e["experiment_id"] for e in found["experiments"]] == [exp_id]
     info = httpx.get(mlflow_server.url + "/api/3.0/mlflow/server-info", timeout=30).json()
     assert info["workspaces_enabled"] is True
-    assert info["multipart_uploads_enabled"] is False
+    assert info["multipart_uploads_enabled"] is True
 
 
 # -- artifacts ---------------------------------------------------------------------------------------------
@@ -345,10 +345,7 @@ def test_artifacts_upload_list_download_delete(
     assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
     bad = _raw(mlflow_server, "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{exp_id}/../x", content=b"x")
     assert bad.status_code in (400, 404)
-    # Multipart: answered as "unsupported", which makes the client fall back to one streamed PUT.
-    mpu = _raw(mlflow_server, "POST", f"/api/2.0/mlflow-artifacts/mpu/create/{exp_id}/x", json={"path": "f"})
-    assert mpu.status_code == 501
-    assert mpu.json()["message"].startswith("Multipart upload is not supported")
+    # Multipart uploads: tests/tracking/test_mlflow_multipart.py.
 
 
 # -- bad input -------------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-
-from dais.tracking.models import RunInput, RunOutput
+from typing import Any
 
 
 def now_ms() -> int:
@@ -59,11 +58,35 @@ class MetricPoint:
 
 
 @dataclass
+class InputEntry:
+    """One row of a run's inputs: a dataset (``model_id`` None) or an MLflow 3 model input."""
+
+    name: str | None
+    digest: str | None
+    source_type: str | None
+    source: str | None
+    schema: str | None
+    profile: str | None
+    context: str | None
+    tags: dict[str, Any] | None
+    dataset_version_id: str | None
+    model_id: str | None
+
+
+@dataclass
+class OutputEntry:
+    """A logged model a run produced."""
+
+    model_id: str
+    step: int
+
+
+@dataclass
 class RunData:
     """What MLflow's ``Run.data``, ``inputs`` and ``outputs`` carry for one run."""
 
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, MetricPoint] = field(default_factory=dict)
-    inputs: list[RunInput] = field(default_factory=list)
-    outputs: list[RunOutput] = field(default_factory=list)
+    inputs: list[InputEntry] = field(default_factory=list)
+    outputs: list[OutputEntry] = field(default_factory=list)

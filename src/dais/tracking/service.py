@@ -18,7 +18,22 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Float,
+    Select,
+    Text,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dais.tenancy import AuditContext, WorkspaceAccess
@@ -31,7 +46,17 @@ from dais.tracking.batch import (
     set_tags,
     upsert_insert,
 )
-from dais.tracking.entries import DatasetInput, MetricIn, MetricPoint, ParamIn, RunData, TagIn, now_ms
+from dais.tracking.entries import (
+    DatasetInput,
+    InputEntry,
+    MetricIn,
+    MetricPoint,
+    OutputEntry,
+    ParamIn,
+    RunData,
+    TagIn,
+    now_ms,
+)
 from dais.tracking.errors import InvalidParameterValue, ResourceDoesNotExist
 from dais.tracking.experiments import (
     create_experiment,
@@ -194,6 +219,16 @@ def create_run(
     return run
 
 
+def new_run_data(run: Run, tags: dict[str, str] | None) -> RunData:
+    """What :func:`run_data` would read for a run :func:`create_run` just made with ``tags``: those
+    tags with the run's name (and parent), nothing else (no second read for the reply)."""
+    written = dict(tags or {})
+    written[RUN_NAME_TAG] = run.name
+    if run.parent_run_id:
+        written[PARENT_RUN_TAG] = run.parent_run_id
+    return RunData(tags=written)
+
+
 def get_run(s: Session, access: WorkspaceAccess, run_id: str) -> Run:
     """The run (any lifecycle stage) if it is in the caller's workspace."""
     run = s.scalar(select(Run).where(Run.id == run_id, Run.workspace_id == access.workspace.id))
@@ -210,31 +245,78 @@ def _require_active_run(run: Run) -> None:
 
 
 def run_data(s: Session, run_ids: Sequence[str], *, inputs: bool = True) -> dict[str, RunData]:
-    """Params, tags, latest metrics (and inputs/outputs) of each run, in a few ``IN`` queries."""
+    """Params, tags, latest metrics (and inputs/outputs) of each run: one ``UNION ALL`` of plain rows
+    per 500 runs, and a read of the inputs only for runs that have some."""
     out = {rid: RunData() for rid in run_ids}
-    if not run_ids:
-        return out
     for chunk_start in range(0, len(run_ids), 500):
         ids = list(run_ids[chunk_start : chunk_start + 500])
-        for rid, key, value in s.execute(
-            select(RunParam.run_id, RunParam.key, RunParam.value).where(RunParam.run_id.in_(ids))
-        ):
-            out[rid].params[key] = value
-        for rid, key, value in s.execute(
-            select(RunTag.run_id, RunTag.key, RunTag.value).where(RunTag.run_id.in_(ids))
-        ):
-            out[rid].tags[key] = value
-        m = RunLatestMetric
-        for rid, key, num, is_nan, ts, step in s.execute(
-            select(m.run_id, m.key, m.value, m.is_nan, m.timestamp, m.step).where(m.run_id.in_(ids))
-        ):
-            out[rid].metrics[key] = MetricPoint(key, math.nan if is_nan else num, ts, step)
-        if inputs:
-            for row in s.scalars(select(RunInput).where(RunInput.run_id.in_(ids))):
-                out[row.run_id].inputs.append(row)
-            for o in s.scalars(select(RunOutput).where(RunOutput.run_id.in_(ids))):
-                out[o.run_id].outputs.append(o)
+        with_inputs: set[str] = set()
+        for kind, rid, key, text, num, is_nan, ts, step in s.execute(_run_data_statement(ids, inputs)):
+            data = out[rid]
+            if kind == _PARAM:
+                data.params[key] = text
+            elif kind == _TAG:
+                data.tags[key] = text
+            elif kind == _METRIC:
+                data.metrics[key] = MetricPoint(key, math.nan if is_nan else num, ts, step)
+            elif kind == _OUTPUT:
+                data.outputs.append(OutputEntry(key, step))
+            else:
+                with_inputs.add(rid)
+        if with_inputs:
+            i = RunInput
+            for row in s.execute(
+                select(
+                    i.run_id,
+                    i.name,
+                    i.digest,
+                    i.source_type,
+                    i.source,
+                    i.schema,
+                    i.profile,
+                    i.context,
+                    i.tags,
+                    i.dataset_version_id,
+                    i.model_id,
+                ).where(i.run_id.in_(sorted(with_inputs)))
+            ):
+                out[row[0]].inputs.append(InputEntry(*row[1:]))
     return out
+
+
+_PARAM, _TAG, _METRIC, _OUTPUT, _INPUT = range(5)
+
+
+def _run_data_statement(ids: list[str], inputs: bool) -> CompoundSelect[Any]:
+    """Rows ``(kind, run_id, key, text, number, is_nan, timestamp, step)`` of the runs' params, tags,
+    latest metrics and (with ``inputs``) outputs, plus one bare ``_INPUT`` row per input."""
+    no_text, no_num = null().cast(Text), null().cast(Float)
+    no_bool, no_int = null().cast(Boolean), null().cast(BigInteger)
+    p, t, m = RunParam, RunTag, RunLatestMetric
+    parts = [
+        select(literal(_PARAM), p.run_id, p.key, p.value, no_num, no_bool, no_int, no_int).where(
+            p.run_id.in_(ids)
+        ),
+        select(literal(_TAG), t.run_id, t.key, t.value, no_num, no_bool, no_int, no_int).where(
+            t.run_id.in_(ids)
+        ),
+        select(literal(_METRIC), m.run_id, m.key, no_text, m.value, m.is_nan, m.timestamp, m.step).where(
+            m.run_id.in_(ids)
+        ),
+    ]
+    if inputs:
+        o, i = RunOutput, RunInput
+        parts.append(
+            select(literal(_OUTPUT), o.run_id, o.model_id, no_text, no_num, no_bool, no_int, o.step).where(
+                o.run_id.in_(ids)
+            )
+        )
+        parts.append(
+            select(literal(_INPUT), i.run_id, no_text, no_text, no_num, no_bool, no_int, no_int).where(
+                i.run_id.in_(ids)
+            )
+        )
+    return union_all(*parts)
 
 
 def update_run(
@@ -584,6 +666,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "mark_job_runs",
+    "new_run_data",
     "now_ms",
     "parse_experiment_id",
     "random_run_name",

@@ -43,7 +43,7 @@ class FsspecArtifactStore(ArtifactStore):
         path = self._path(key)
         try:
             raw = self.fs.info(path)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError) as exc:  # a path running through a file
             raise NotFound(f"No artifact at {key!r}.") from exc
         if raw.get("type") == "directory":
             raise NotFound(f"{key!r} is a folder, not an artifact; list it instead.")
@@ -78,7 +78,7 @@ class FsspecArtifactStore(ArtifactStore):
                 entries = self.fs.find(path, detail=True, withdirs=False).values()
             else:
                 entries = self.fs.ls(path, detail=True)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
         for raw in entries:
             key = self._key(raw["name"])

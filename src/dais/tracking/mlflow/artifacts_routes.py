@@ -5,23 +5,30 @@ An MLflow client resolves a run's ``mlflow-artifacts:/<experiment>/<run>/artifac
 downloads and deletes there. The bytes live in the caller's workspace of the artifact store at
 ``mlflow/<experiment>/<run>/artifacts/<path>``, streamed both ways; a path must start with an
 experiment of the caller's workspace, so another workspace's experiment ids simply do not exist.
+Large files may go up in parts (``mpu/create``, PUTs to signed part URLs, ``mpu/complete``: see
+:mod:`.multipart`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from dais.core.errors import NotFound, PermissionDenied
+from dais.core.settings import Settings
 from dais.storage import ArtifactStore, WorkspaceArtifacts, safe_key
 from dais.tenancy import Role, WorkspaceAccess
 from dais.tracking import service
 from dais.tracking.errors import ResourceDoesNotExist
+from dais.tracking.mlflow import multipart as mpu
 from dais.tracking.mlflow.common import (
     MlflowAccess,
     MlflowError,
@@ -29,15 +36,16 @@ from dais.tracking.mlflow.common import (
     in_thread,
     json_response,
     mlflow_router,
+    param_int,
+    param_list,
     param_str,
     read_params,
+    require_str,
 )
 from dais.tracking.models import Experiment
 
 #: Routes whose request bodies may be as large as artifact uploads (see the body-limit middleware).
-UPLOAD_ROUTE = r"^/(api|ajax-api)/2\.0/mlflow-artifacts/artifacts/.+"
-
-MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
+UPLOAD_ROUTE = r"^/(api|ajax-api)/2\.0/mlflow-artifacts/(artifacts|mpu/part)/.+"
 ROOT = "mlflow"
 
 router = mlflow_router()  # mounted at .../mlflow-artifacts
@@ -47,6 +55,11 @@ tracking_router = mlflow_router()  # mounted at .../mlflow
 def _artifacts(request: Request, access: WorkspaceAccess) -> WorkspaceArtifacts:
     store: ArtifactStore = request.app.state.store
     return WorkspaceArtifacts(store, access.workspace.id)
+
+
+def _secret(request: Request) -> bytes:
+    settings: Settings = request.app.state.settings
+    return settings.secret_key()
 
 
 def _editor(access: WorkspaceAccess) -> None:
@@ -127,7 +140,9 @@ async def list_artifacts(request: Request, access: MlflowAccess) -> Response:
     def work() -> list[dict[str, Any]]:
         if path:
             _check_experiment(request, access, path)
-        return _file_infos(arts, _key(path), "")
+            return _file_infos(arts, _key(path), "")
+        staging = mpu.STAGING.rsplit("/", 1)[1]
+        return [f for f in _file_infos(arts, ROOT, "") if f["path"] != staging]
 
     files = await in_thread(work)
     return json_response({"files": files} if files else {})
@@ -193,16 +208,128 @@ async def presigned_download(path: str, access: MlflowAccess) -> Response:
     raise MlflowError("Presigned download URLs are not supported by this server.", "NOT_IMPLEMENTED", 501)
 
 
-@router.post("/mpu/create/{path:path}")
-@router.post("/mpu/complete/{path:path}")
-@router.post("/mpu/abort/{path:path}")
-async def multipart_upload(path: str, request: Request, access: MlflowAccess) -> Response:
-    """Multipart uploads: answered as MLflow's server answers for a store without them, which
-    makes the client upload the file in one streamed PUT instead."""
-    p = await read_params(request)
-    if not param_str(p, "path"):
+def _target_key(path: str, p: dict[str, Any]) -> str:
+    """The artifact a multipart upload writes: the ``path`` parameter is the client's local file,
+    whose base name goes into the folder ``path`` of the URL (as MLflow's server does)."""
+    local = param_str(p, "path")
+    if not local:
         raise MlflowError("Missing value for required parameter 'path'.")
-    raise MlflowError(MULTIPART_UNSUPPORTED, "NOT_IMPLEMENTED", 501)
+    name = local.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return _key(f"{path.strip('/')}/{name}")
+
+
+@router.post("/mpu/create/{path:path}")
+async def create_multipart_upload(path: str, request: Request, access: MlflowAccess) -> Response:
+    """Start a multipart upload: an upload id and one signed part URL (back at this server) per part."""
+    p = await read_params(request)
+    key = _target_key(path, p)
+    num_parts = param_int(p, "num_parts", default=1)
+    assert num_parts is not None
+    if not 1 <= num_parts <= mpu.MAX_PARTS:
+        raise MlflowError(f"num_parts must be between 1 and {mpu.MAX_PARTS}, not {num_parts}.")
+    _editor(access)
+    arts = _artifacts(request, access)
+    upload_id = mpu.new_upload_id()
+    expires = int(time.time()) + mpu.PART_URL_TTL_S
+
+    def work() -> None:
+        _check_experiment(request, access, path)
+        mpu.write_manifest(arts, upload_id, mpu.Manifest(key, num_parts, expires))
+
+    await in_thread(work)
+    secret = _secret(request)
+    mount = request.url.path.split("/mpu/create/", 1)[0]
+    workspace_id = access.workspace.id
+    credentials = []
+    for n in range(1, num_parts + 1):
+        sig = mpu.sign_part(secret, upload_id, n, workspace_id, expires)
+        query = urlencode({"ws": workspace_id, "expires": expires, "sig": sig})
+        url = request.url.replace(path=f"{mount}/mpu/part/{upload_id}/{n}", query=query)
+        credentials.append({"url": str(url), "part_number": n, "headers": {}})
+    return json_response({"upload_id": upload_id, "credentials": credentials})
+
+
+@router.put("/mpu/part/{upload_id}/{part}")
+async def upload_part(upload_id: str, part: str, request: Request) -> Response:
+    """One part, PUT to its signed URL (the signature is the credential), streamed to staging."""
+    q = request.query_params
+    if not part.isdigit():
+        raise MlflowError(f"Invalid part number {part!r}.")
+    number = int(part)
+    expires = q.get("expires", "")
+    if not expires.isdigit():
+        raise MlflowError("The part URL's signature is not valid.", "PERMISSION_DENIED", 403)
+    workspace_id = q.get("ws", "")
+    mpu.check_upload_id(upload_id)
+    mpu.verify_part(_secret(request), upload_id, number, workspace_id, int(expires), q.get("sig", ""))
+    store: ArtifactStore = request.app.state.store
+    arts = WorkspaceArtifacts(store, workspace_id)
+    manifest = await in_thread(mpu.read_manifest, arts, upload_id)
+    if not 1 <= number <= manifest.num_parts:
+        raise MlflowError(f"Part {number} is outside 1..{manifest.num_parts} for this upload.")
+    md5 = hashlib.md5(usedforsecurity=False)
+    writer = await in_thread(arts.open_writer, mpu.part_key(upload_id, number))
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                md5.update(chunk)
+                await in_thread(writer.write, chunk)
+        await in_thread(writer.commit)
+    except BaseException:
+        await in_thread(writer.abort)
+        raise
+    return Response(status_code=200, headers={"ETag": f'"{md5.hexdigest()}"'})
+
+
+@router.post("/mpu/complete/{path:path}")
+async def complete_multipart_upload(path: str, request: Request, access: MlflowAccess) -> Response:
+    """Concatenate the uploaded parts, in part order, into the artifact (streamed), then drop them."""
+    p = await read_params(request)
+    key = _target_key(path, p)
+    upload_id = mpu.check_upload_id(require_str(p, "upload_id"))
+    numbers = []
+    for item in param_list(p, "parts"):
+        number = param_int(item, "part_number", required=True) if isinstance(item, dict) else None
+        if number is None:
+            raise MlflowError("Each of 'parts' must be an object with a 'part_number'.")
+        numbers.append(number)
+    if not numbers:
+        raise MlflowError("Missing value for required parameter 'parts'.")
+    _editor(access)
+    arts = _artifacts(request, access)
+
+    def work() -> None:
+        _check_experiment(request, access, path)
+        manifest = mpu.read_manifest(arts, upload_id)
+        if manifest.key != key:
+            raise MlflowError(f"Upload {upload_id!r} is not an upload to '{path}'.")
+        bad = [n for n in numbers if not 1 <= n <= manifest.num_parts]
+        if bad or len(set(numbers)) != len(numbers):
+            raise MlflowError(f"Invalid part numbers {numbers} for an upload of {manifest.num_parts} parts.")
+        mpu.assemble(arts, upload_id, manifest, sorted(numbers))
+
+    await in_thread(work)
+    return json_response({})
+
+
+@router.post("/mpu/abort/{path:path}")
+async def abort_multipart_upload(path: str, request: Request, access: MlflowAccess) -> Response:
+    """Drop an upload's staged parts."""
+    p = await read_params(request)
+    key = _target_key(path, p)
+    upload_id = mpu.check_upload_id(require_str(p, "upload_id"))
+    _editor(access)
+    arts = _artifacts(request, access)
+
+    def work() -> None:
+        _check_experiment(request, access, path)
+        manifest = mpu.read_manifest(arts, upload_id)
+        if manifest.key != key:
+            raise MlflowError(f"Upload {upload_id!r} is not an upload to '{path}'.")
+        mpu.discard(arts, upload_id)
+
+    await in_thread(work)
+    return json_response({})
 
 
 # -- tracking API: artifacts/list ---------------------------------------------------------------------------

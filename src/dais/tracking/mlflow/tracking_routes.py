@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dais.tenancy import WorkspaceAccess
 from dais.tracking import history, service
+from dais.tracking.entries import InputEntry, OutputEntry
 from dais.tracking.mlflow.common import (
     FastRouter,
     MlflowAccess,
@@ -33,7 +34,7 @@ from dais.tracking.mlflow.common import (
     read_params,
     require_str,
 )
-from dais.tracking.models import Experiment, Run, RunInput, RunOutput
+from dais.tracking.models import Experiment, Run
 
 T = TypeVar("T")
 
@@ -151,7 +152,7 @@ def metric_json(p: service.MetricPoint) -> dict[str, Any]:
     return out
 
 
-def _dataset_input_json(i: RunInput) -> dict[str, Any]:
+def _dataset_input_json(i: InputEntry) -> dict[str, Any]:
     dataset: dict[str, Any] = {"name": i.name or "", "digest": i.digest or ""}
     for name in ("source_type", "source", "schema", "profile"):
         value = getattr(i, name)
@@ -163,7 +164,7 @@ def _dataset_input_json(i: RunInput) -> dict[str, Any]:
     return out
 
 
-def _inputs_json(inputs: list[RunInput]) -> dict[str, Any]:
+def _inputs_json(inputs: list[InputEntry]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     datasets = [_dataset_input_json(i) for i in inputs if i.model_id is None]
     models = [{"model_id": i.model_id} for i in inputs if i.model_id is not None]
@@ -174,7 +175,7 @@ def _inputs_json(inputs: list[RunInput]) -> dict[str, Any]:
     return out
 
 
-def _outputs_json(outputs: list[RunOutput]) -> dict[str, Any]:
+def _outputs_json(outputs: list[OutputEntry]) -> dict[str, Any]:
     if not outputs:
         return {}
     return {"model_outputs": [{"model_id": o.model_id, "step": o.step} for o in outputs]}
@@ -343,7 +344,7 @@ async def create_run(request: Request, access: MlflowAccess) -> Response:
             user_id=user_id,
             ctx=ctx,
         )
-        return {"run": run_json(run, service.run_data(s, [run.id])[run.id])}
+        return {"run": run_json(run, service.new_run_data(run, tags))}
 
     return json_response(await _write(request, work))
 
@@ -639,7 +640,7 @@ async def server_info(request: Request) -> Response:
             "store_type": "SqlStore",
             "workspaces_enabled": True,
             "trace_archival_enabled": False,
-            "multipart_uploads_enabled": False,
+            "multipart_uploads_enabled": True,
             "multipart_downloads_enabled": False,
             "presigned_upload_run_id_supported": False,
             "presigned_upload_model_id_supported": False,
