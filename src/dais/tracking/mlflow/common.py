@@ -484,3 +484,25 @@ def resolve_workspace(session: Session, principal: Any, workspace: str) -> Works
 
 MlflowAccess = Annotated[WorkspaceAccess, Depends(mlflow_access)]
 """The caller's :class:`~dais.tenancy.WorkspaceAccess` for a facade route (see :func:`mlflow_access`)."""
+
+
+async def write_session(request: Request, fn: Callable[[Session], T]) -> T:
+    """Run ``fn`` in a write transaction of the app's database, off the event loop."""
+    db = app_db(request)
+
+    def work() -> T:
+        with db.session() as s:
+            return fn(s)
+
+    return await in_thread(work)
+
+
+async def read_session(request: Request, fn: Callable[[Session], T]) -> T:
+    """Run ``fn`` in a read-only session of the app's database, off the event loop."""
+    db = app_db(request)
+
+    def work() -> T:
+        with db.session(write=False) as s:
+            return fn(s)
+
+    return await in_thread(work)

@@ -10,7 +10,6 @@ hop and one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
@@ -23,9 +22,7 @@ from dais.tracking import service as tracking
 from dais.tracking.mlflow.common import (
     MlflowAccess,
     MlflowError,
-    app_db,
     audit_context,
-    in_thread,
     json_response,
     mlflow_router,
     param_bool,
@@ -33,7 +30,9 @@ from dais.tracking.mlflow.common import (
     param_list,
     param_str,
     read_params,
+    read_session,
     require_str,
+    write_session,
 )
 
 T = TypeVar("T")
@@ -41,26 +40,6 @@ T = TypeVar("T")
 router = mlflow_router()
 
 _BOTH = ["GET", "POST"]
-
-
-async def _write(request: Request, fn: Callable[[Session], T]) -> T:
-    db = app_db(request)
-
-    def work() -> T:
-        with db.session() as s:
-            return fn(s)
-
-    return await in_thread(work)
-
-
-async def _read(request: Request, fn: Callable[[Session], T]) -> T:
-    db = app_db(request)
-
-    def work() -> T:
-        with db.session(write=False) as s:
-            return fn(s)
-
-    return await in_thread(work)
 
 
 def _tags(p: dict[str, Any], name: str = "tags") -> dict[str, str]:
@@ -158,7 +137,7 @@ async def create_registered_model(request: Request, access: MlflowAccess) -> Res
         row = registry.create_registered_model(s, access, name, tags=tags, description=description, ctx=ctx)
         return _model_reply(s, row)
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.api_route("/registered-models/get", methods=_BOTH)
@@ -166,7 +145,7 @@ async def get_registered_model(request: Request, access: MlflowAccess) -> Respon
     p = await read_params(request)
     name = require_str(p, "name")
     return json_response(
-        await _read(request, lambda s: _model_reply(s, registry.get_registered_model(s, access, name)))
+        await read_session(request, lambda s: _model_reply(s, registry.get_registered_model(s, access, name)))
     )
 
 
@@ -180,7 +159,7 @@ async def rename_registered_model(request: Request, access: MlflowAccess) -> Res
     def work(s: Session) -> dict[str, Any]:
         return _model_reply(s, registry.rename_registered_model(s, access, name, new_name, ctx=ctx))
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.patch("/registered-models/update")
@@ -193,7 +172,7 @@ async def update_registered_model(request: Request, access: MlflowAccess) -> Res
     def work(s: Session) -> dict[str, Any]:
         return _model_reply(s, registry.update_registered_model(s, access, name, description, ctx=ctx))
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.delete("/registered-models/delete")
@@ -201,7 +180,7 @@ async def delete_registered_model(request: Request, access: MlflowAccess) -> Res
     p = await read_params(request)
     name = require_str(p, "name")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: registry.delete_registered_model(s, access, name, ctx=ctx))
+    await write_session(request, lambda s: registry.delete_registered_model(s, access, name, ctx=ctx))
     return json_response({})
 
 
@@ -224,7 +203,7 @@ async def search_registered_models(request: Request, access: MlflowAccess) -> Re
             out["next_page_token"] = next_token
         return out
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 @router.api_route("/registered-models/get-latest-versions", methods=_BOTH)
@@ -237,7 +216,7 @@ async def get_latest_versions(request: Request, access: MlflowAccess) -> Respons
         rows = registry.get_latest_versions(s, access, name, stages)
         return {"model_versions": [version_json(v) for v in registry.version_views(s, rows)]} if rows else {}
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 @router.post("/registered-models/set-tag")
@@ -246,7 +225,7 @@ async def set_registered_model_tag(request: Request, access: MlflowAccess) -> Re
     name = require_str(p, "name")
     key = require_str(p, "key")
     value = param_str(p, "value", default="") or ""
-    await _write(request, lambda s: registry.set_registered_model_tag(s, access, name, key, value))
+    await write_session(request, lambda s: registry.set_registered_model_tag(s, access, name, key, value))
     return json_response({})
 
 
@@ -255,7 +234,7 @@ async def delete_registered_model_tag(request: Request, access: MlflowAccess) ->
     p = await read_params(request)
     name = require_str(p, "name")
     key = require_str(p, "key")
-    await _write(request, lambda s: registry.delete_registered_model_tag(s, access, name, key))
+    await write_session(request, lambda s: registry.delete_registered_model_tag(s, access, name, key))
     return json_response({})
 
 
@@ -269,7 +248,7 @@ async def set_alias(request: Request, access: MlflowAccess) -> Response:
     alias = require_str(p, "alias")
     version = require_str(p, "version")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: registry.set_alias(s, access, name, alias, version, ctx=ctx))
+    await write_session(request, lambda s: registry.set_alias(s, access, name, alias, version, ctx=ctx))
     return json_response({})
 
 
@@ -279,7 +258,7 @@ async def delete_alias(request: Request, access: MlflowAccess) -> Response:
     name = require_str(p, "name")
     alias = require_str(p, "alias")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: registry.delete_alias(s, access, name, alias, ctx=ctx))
+    await write_session(request, lambda s: registry.delete_alias(s, access, name, alias, ctx=ctx))
     return json_response({})
 
 
@@ -289,7 +268,7 @@ async def get_version_by_alias(request: Request, access: MlflowAccess) -> Respon
     name = require_str(p, "name")
     alias = require_str(p, "alias")
     return json_response(
-        await _read(
+        await read_session(
             request, lambda s: _version_reply(s, registry.get_version_by_alias(s, access, name, alias))
         )
     )
@@ -326,7 +305,7 @@ async def create_model_version(request: Request, access: MlflowAccess) -> Respon
         )
         return _version_reply(s, row)
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.api_route("/model-versions/get", methods=_BOTH)
@@ -335,7 +314,7 @@ async def get_model_version(request: Request, access: MlflowAccess) -> Response:
     name = require_str(p, "name")
     version = require_str(p, "version")
     return json_response(
-        await _read(
+        await read_session(
             request, lambda s: _version_reply(s, registry.get_model_version(s, access, name, version))
         )
     )
@@ -351,7 +330,7 @@ async def update_model_version(request: Request, access: MlflowAccess) -> Respon
     def work(s: Session) -> dict[str, Any]:
         return _version_reply(s, registry.update_model_version(s, access, name, version, description))
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.delete("/model-versions/delete")
@@ -360,7 +339,7 @@ async def delete_model_version(request: Request, access: MlflowAccess) -> Respon
     name = require_str(p, "name")
     version = require_str(p, "version")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: registry.delete_model_version(s, access, name, version, ctx=ctx))
+    await write_session(request, lambda s: registry.delete_model_version(s, access, name, version, ctx=ctx))
     return json_response({})
 
 
@@ -379,7 +358,7 @@ async def transition_stage(request: Request, access: MlflowAccess) -> Response:
         )
         return _version_reply(s, row)
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.api_route("/model-versions/search", methods=_BOTH)
@@ -401,7 +380,7 @@ async def search_model_versions(request: Request, access: MlflowAccess) -> Respo
             out["next_page_token"] = next_token
         return out
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 @router.api_route("/model-versions/get-download-uri", methods=_BOTH)
@@ -409,7 +388,7 @@ async def get_download_uri(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     name = require_str(p, "name")
     version = require_str(p, "version")
-    uri = await _read(request, lambda s: registry.download_uri(s, access, name, version))
+    uri = await read_session(request, lambda s: registry.download_uri(s, access, name, version))
     return json_response({"artifact_uri": uri})
 
 
@@ -420,7 +399,9 @@ async def set_model_version_tag(request: Request, access: MlflowAccess) -> Respo
     version = require_str(p, "version")
     key = require_str(p, "key")
     value = param_str(p, "value", default="") or ""
-    await _write(request, lambda s: registry.set_model_version_tag(s, access, name, version, key, value))
+    await write_session(
+        request, lambda s: registry.set_model_version_tag(s, access, name, version, key, value)
+    )
     return json_response({})
 
 
@@ -430,5 +411,5 @@ async def delete_model_version_tag(request: Request, access: MlflowAccess) -> Re
     name = require_str(p, "name")
     version = require_str(p, "version")
     key = require_str(p, "key")
-    await _write(request, lambda s: registry.delete_model_version_tag(s, access, name, version, key))
+    await write_session(request, lambda s: registry.delete_model_version_tag(s, access, name, version, key))
     return json_response({})

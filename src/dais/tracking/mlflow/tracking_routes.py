@@ -8,7 +8,6 @@ database work in one thread-pool hop and one transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -22,9 +21,7 @@ from dais.tracking.mlflow.common import (
     FastRouter,
     MlflowAccess,
     MlflowError,
-    app_db,
     audit_context,
-    in_thread,
     json_response,
     param_float,
     param_int,
@@ -32,7 +29,9 @@ from dais.tracking.mlflow.common import (
     param_str,
     proto_double,
     read_params,
+    read_session,
     require_str,
+    write_session,
 )
 from dais.tracking.models import Experiment, Run
 
@@ -45,26 +44,6 @@ _BOTH = ["GET", "POST"]
 
 
 # -- plumbing --------------------------------------------------------------------------------------
-
-
-async def _write(request: Request, fn: Callable[[Session], T]) -> T:
-    db = app_db(request)
-
-    def work() -> T:
-        with db.session() as s:
-            return fn(s)
-
-    return await in_thread(work)
-
-
-async def _read(request: Request, fn: Callable[[Session], T]) -> T:
-    db = app_db(request)
-
-    def work() -> T:
-        with db.session(write=False) as s:
-            return fn(s)
-
-    return await in_thread(work)
 
 
 def _run_id(p: dict[str, Any]) -> str:
@@ -225,7 +204,7 @@ async def create_experiment(request: Request, access: MlflowAccess) -> Response:
         )
         return {"experiment_id": str(exp.id)}
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.api_route("/experiments/get", methods=_BOTH)
@@ -236,7 +215,7 @@ async def get_experiment(request: Request, access: MlflowAccess) -> Response:
     def work(s: Session) -> dict[str, Any]:
         return _experiment_reply(s, service.get_experiment(s, access, experiment_id))
 
-    run = _write if experiment_id.strip() == "0" else _read
+    run = write_session if experiment_id.strip() == "0" else read_session
     return json_response(await run(request, work))
 
 
@@ -245,7 +224,9 @@ async def get_experiment_by_name(request: Request, access: MlflowAccess) -> Resp
     p = await read_params(request)
     name = require_str(p, "experiment_name")
     return json_response(
-        await _read(request, lambda s: _experiment_reply(s, service.get_experiment_by_name(s, access, name)))
+        await read_session(
+            request, lambda s: _experiment_reply(s, service.get_experiment_by_name(s, access, name))
+        )
     )
 
 
@@ -269,7 +250,7 @@ async def search_experiments(request: Request, access: MlflowAccess) -> Response
             out["next_page_token"] = next_token
         return out
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 @router.post("/experiments/update")
@@ -279,7 +260,7 @@ async def update_experiment(request: Request, access: MlflowAccess) -> Response:
     new_name = param_str(p, "new_name")
     ctx = audit_context(request, access)
     if new_name:
-        await _write(
+        await write_session(
             request, lambda s: service.rename_experiment(s, access, experiment_id, new_name, ctx=ctx)
         )
     return json_response({})
@@ -290,7 +271,7 @@ async def delete_experiment(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     experiment_id = require_str(p, "experiment_id")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: service.delete_experiment(s, access, experiment_id, ctx=ctx))
+    await write_session(request, lambda s: service.delete_experiment(s, access, experiment_id, ctx=ctx))
     return json_response({})
 
 
@@ -299,7 +280,7 @@ async def restore_experiment(request: Request, access: MlflowAccess) -> Response
     p = await read_params(request)
     experiment_id = require_str(p, "experiment_id")
     ctx = audit_context(request, access)
-    await _write(request, lambda s: service.restore_experiment(s, access, experiment_id, ctx=ctx))
+    await write_session(request, lambda s: service.restore_experiment(s, access, experiment_id, ctx=ctx))
     return json_response({})
 
 
@@ -308,7 +289,7 @@ async def set_experiment_tag(request: Request, access: MlflowAccess) -> Response
     p = await read_params(request)
     experiment_id, key = require_str(p, "experiment_id"), require_str(p, "key")
     value = param_str(p, "value", default="") or ""
-    await _write(request, lambda s: service.set_experiment_tag(s, access, experiment_id, key, value))
+    await write_session(request, lambda s: service.set_experiment_tag(s, access, experiment_id, key, value))
     return json_response({})
 
 
@@ -316,7 +297,7 @@ async def set_experiment_tag(request: Request, access: MlflowAccess) -> Response
 async def delete_experiment_tag(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     experiment_id, key = require_str(p, "experiment_id"), require_str(p, "key")
-    await _write(request, lambda s: service.delete_experiment_tag(s, access, experiment_id, key))
+    await write_session(request, lambda s: service.delete_experiment_tag(s, access, experiment_id, key))
     return json_response({})
 
 
@@ -346,7 +327,7 @@ async def create_run(request: Request, access: MlflowAccess) -> Response:
         )
         return {"run": run_json(run, service.new_run_data(run, tags))}
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.api_route("/runs/get", methods=_BOTH)
@@ -358,7 +339,7 @@ async def get_run(request: Request, access: MlflowAccess) -> Response:
         run = service.get_run(s, access, run_id)
         return {"run": run_json(run, service.run_data(s, [run.id])[run.id])}
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 @router.post("/runs/update")
@@ -374,7 +355,7 @@ async def update_run(request: Request, access: MlflowAccess) -> Response:
         run = service.update_run(s, access, run_id, status=status, end_time=end_time, name=run_name, ctx=ctx)
         return {"run_info": run_info_json(run)}
 
-    return json_response(await _write(request, work))
+    return json_response(await write_session(request, work))
 
 
 @router.post("/runs/delete")
@@ -382,7 +363,7 @@ async def delete_run(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     run_id = _run_id(p)
     ctx = audit_context(request, access)
-    await _write(request, lambda s: service.delete_run(s, access, run_id, ctx=ctx))
+    await write_session(request, lambda s: service.delete_run(s, access, run_id, ctx=ctx))
     return json_response({})
 
 
@@ -391,7 +372,7 @@ async def restore_run(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     run_id = _run_id(p)
     ctx = audit_context(request, access)
-    await _write(request, lambda s: service.restore_run(s, access, run_id, ctx=ctx))
+    await write_session(request, lambda s: service.restore_run(s, access, run_id, ctx=ctx))
     return json_response({})
 
 
@@ -422,11 +403,11 @@ async def search_runs(request: Request, access: MlflowAccess) -> Response:
             out["next_page_token"] = next_token
         return out
 
-    return json_response(await _read(request, work))
+    return json_response(await read_session(request, work))
 
 
 async def _log(request: Request, access: WorkspaceAccess, run_id: str, **batch: Any) -> Response:
-    await _write(request, lambda s: service.log_batch(s, access, run_id, **batch))
+    await write_session(request, lambda s: service.log_batch(s, access, run_id, **batch))
     return json_response({})
 
 
@@ -481,7 +462,7 @@ async def set_tag(request: Request, access: MlflowAccess) -> Response:
 async def delete_tag(request: Request, access: MlflowAccess) -> Response:
     p = await read_params(request)
     run_id, key = _run_id(p), require_str(p, "key")
-    await _write(request, lambda s: service.delete_tag(s, access, run_id, key))
+    await write_session(request, lambda s: service.delete_tag(s, access, run_id, key))
     return json_response({})
 
 
@@ -521,7 +502,7 @@ async def log_model(request: Request, access: MlflowAccess) -> Response:
         raise MlflowError(f"Malformed model info. \n {model_json} \n is not a valid JSON.") from exc
     if not isinstance(model, dict):
         raise MlflowError(f"Malformed model info. \n {model_json} \n is not a JSON object.")
-    await _write(request, lambda s: service.record_logged_model(s, access, run_id, model))
+    await write_session(request, lambda s: service.record_logged_model(s, access, run_id, model))
     return json_response({})
 
 
@@ -548,7 +529,7 @@ async def log_inputs(request: Request, access: MlflowAccess) -> Response:
     models = [
         str(m.get("model_id")) for m in param_list(p, "models") if isinstance(m, dict) and m.get("model_id")
     ]
-    await _write(request, lambda s: service.log_inputs(s, access, run_id, datasets, models))
+    await write_session(request, lambda s: service.log_inputs(s, access, run_id, datasets, models))
     return json_response({})
 
 
@@ -561,7 +542,7 @@ async def log_outputs(request: Request, access: MlflowAccess) -> Response:
         if not isinstance(m, dict) or not m.get("model_id"):
             raise MlflowError(f"Missing value for required parameter 'models[{i}].model_id'.")
         models.append((str(m["model_id"]), param_int(m, "step", default=0) or 0))
-    await _write(request, lambda s: service.log_outputs(s, access, run_id, models))
+    await write_session(request, lambda s: service.log_outputs(s, access, run_id, models))
     return json_response({})
 
 
@@ -602,7 +583,7 @@ async def get_metric_history(request: Request, access: MlflowAccess) -> Response
     run_id, key = _run_id(p), require_str(p, "metric_key")
     max_results = param_int(p, "max_results")
     token = param_str(p, "page_token")
-    rows, next_token = await _read(
+    rows, next_token = await read_session(
         request,
         lambda s: history.metric_history_page(
             s, access, run_id, key, max_results=max_results, page_token=token
@@ -619,7 +600,7 @@ async def get_metric_history_bulk_interval(request: Request, access: MlflowAcces
     start_step, end_step = param_int(p, "start_step"), param_int(p, "end_step")
     max_results = param_int(p, "max_results", default=history.MAX_RESULTS_PER_RUN)
     assert max_results is not None
-    points = await _read(
+    points = await read_session(
         request,
         lambda s: history.metric_history_bulk_interval(
             s, access, run_ids, key, start_step=start_step, end_step=end_step, max_results=max_results
